@@ -1,0 +1,1 @@
+"""Internals shared by the hook's sync and async halves: settings, operations, retries, transports."""

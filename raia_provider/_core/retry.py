@@ -1,0 +1,115 @@
+"""The one retry policy of the provider, for the sync and the async transport alike.
+
+Retried: connection errors, request timeouts, 5xx, 429 and bodies cut short (see
+:func:`raia_provider.exceptions.is_transient`). Never retried: 400/401/403/404 and contract mismatches.
+Waits grow exponentially with jitter up to ``max_wait``; a 429's ``Retry-After`` is honoured up to
+``retry_after_cap``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+)
+
+from raia_provider.exceptions import RaiaRateLimitError, is_transient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry a transient failure.
+
+    :param max_attempts: attempts in total, the first one included (1 disables retries).
+    :param initial_wait: the first backoff in seconds; each later one doubles.
+    :param max_wait: the longest single backoff in seconds.
+    :param jitter: up to this many seconds are added at random to each backoff, so that many clients
+        throttled together do not come back together.
+    :param retry_after_cap: the longest ``Retry-After`` honoured, in seconds.
+    """
+
+    max_attempts: int = 5
+    initial_wait: float = 1.0
+    max_wait: float = 30.0
+    jitter: float = 1.0
+    retry_after_cap: float = 120.0
+    random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"RetryPolicy.max_attempts must be at least 1, got {self.max_attempts}")
+        for name in ("initial_wait", "max_wait", "jitter", "retry_after_cap"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"RetryPolicy.{name} must not be negative, got {getattr(self, name)}")
+
+    def wait_seconds(self, attempt: int, error: BaseException | None) -> float:
+        """Return how long to wait after failed attempt number ``attempt`` (1-based).
+
+        :param attempt: the attempt that just failed.
+        :param error: what it failed with.
+        """
+        if isinstance(error, RaiaRateLimitError) and error.retry_after is not None:
+            return min(error.retry_after, self.retry_after_cap)
+        backoff = min(self.initial_wait * 2 ** (attempt - 1), self.max_wait)
+        return float(min(backoff + self.jitter * self.random(), self.max_wait + self.jitter))
+
+    def retrying(self, sleep: Callable[[float], None], what: str) -> Retrying:
+        """Build a tenacity ``Retrying`` for blocking calls.
+
+        :param sleep: the sleep function (``time.sleep``, or a recorder in tests).
+        :param what: a description of the call for log lines, e.g. ``POST /prompts``.
+        """
+        wait, before_sleep = self._callbacks(what)
+        return Retrying(
+            sleep=sleep,
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait,
+            retry=retry_if_exception(is_transient),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+
+    def async_retrying(self, sleep: Callable[[float], Awaitable[None]], what: str) -> AsyncRetrying:
+        """Build a tenacity ``AsyncRetrying`` for coroutines.
+
+        :param sleep: the coroutine sleep function (``asyncio.sleep``, or a recorder in tests).
+        :param what: a description of the call for log lines, e.g. ``GET /prompts/{id}/response-on``.
+        """
+        wait, before_sleep = self._callbacks(what)
+        return AsyncRetrying(
+            sleep=sleep,
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait,
+            retry=retry_if_exception(is_transient),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+
+    def _callbacks(self, what: str) -> tuple[Callable[[RetryCallState], float], Callable[[RetryCallState], None]]:
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            return self.wait_seconds(state.attempt_number, error)
+
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            log.warning(
+                "raia %s failed (attempt %d of %d): %s — retrying in %.1f s",
+                what,
+                state.attempt_number,
+                self.max_attempts,
+                error,
+                delay,
+            )
+
+        return wait, before_sleep

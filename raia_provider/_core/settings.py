@@ -1,0 +1,140 @@
+"""Turn an Airflow ``raia`` connection into validated settings, before any request is made."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from raia_provider._core.form import CONN_FIELDS, DEFAULT_REGION, REGION_BASE_URLS
+from raia_provider.exceptions import RaiaConfigurationError
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+_WHITESPACE = re.compile(r"\s")
+#: Older Airflow forms stored custom fields as ``extra__<conn type>__<name>``.
+_LEGACY_PREFIX = "extra__raia__"
+
+
+@dataclass(frozen=True)
+class RaiaConnectionSettings:
+    """What the hook needs from a connection: where to send requests and with which key.
+
+    :param conn_id: the Airflow connection id (used in messages).
+    :param region: ``us`` or ``eu``.
+    :param base_url: the API root, e.g. ``https://api.raia2.com/external`` (no trailing slash).
+    :param api_key: the agent's secret key; never shown by ``repr``.
+    """
+
+    conn_id: str
+    region: str
+    base_url: str
+    api_key: str = field(repr=False)
+
+    @classmethod
+    def from_connection(cls, conn: Connection) -> RaiaConnectionSettings:
+        """Validate ``conn`` and build settings from it.
+
+        :param conn: an Airflow connection of type ``raia``.
+        :raises RaiaConfigurationError: naming the field that is wrong and what is allowed.
+        """
+        conn_id = conn.conn_id or "<unnamed>"
+        extra = _extra_of(conn)
+        return cls(
+            conn_id=conn_id,
+            region=(region := _region_of(conn_id, extra)),
+            base_url=_base_url_of(conn_id, conn, region),
+            api_key=_key_of(conn_id, conn.password),
+        )
+
+
+def _fail(conn_id: str, problem: str) -> RaiaConfigurationError:
+    return RaiaConfigurationError(f"raia connection {conn_id!r}: {problem}")
+
+
+def _extra_of(conn: Connection) -> dict[str, Any]:
+    try:
+        extra = conn.extra_dejson
+    except Exception as exc:  # Airflow raises different types across versions for bad JSON
+        raise _fail(conn.conn_id or "<unnamed>", f"the Extra field is not valid JSON ({exc}).") from None
+    if not isinstance(extra, Mapping):
+        raise _fail(conn.conn_id or "<unnamed>", 'the Extra field must be a JSON object like {"region": "eu"}.')
+    normalised = {k.removeprefix(_LEGACY_PREFIX): v for k, v in extra.items()}
+    unknown = sorted(set(normalised) - set(CONN_FIELDS))
+    if unknown:
+        # A silently ignored typo such as "regoin" would send EU data to the US endpoint.
+        raise _fail(
+            conn.conn_id or "<unnamed>",
+            f"unknown Extra field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(map(repr, CONN_FIELDS))}.",
+        )
+    return normalised
+
+
+def _region_of(conn_id: str, extra: Mapping[str, Any]) -> str:
+    raw = extra.get("region")
+    if raw is None or raw == "":
+        return DEFAULT_REGION
+    region = raw.strip().lower() if isinstance(raw, str) else raw
+    if region not in REGION_BASE_URLS:
+        allowed = ", ".join(f"{name!r} ({url})" for name, url in REGION_BASE_URLS.items())
+        raise _fail(conn_id, f"Extra field 'region' is {raw!r}; allowed values: {allowed}.")
+    return str(region)
+
+
+def _key_of(conn_id: str, password: str | None) -> str:
+    if not password:
+        raise _fail(
+            conn_id,
+            "the Agent Secret Key (password field) is empty. Copy the key of the agent's API Skill "
+            "from raia Launch Pad into the connection's password.",
+        )
+    if _WHITESPACE.search(password):
+        # The key is never echoed, not even in part; say only where the problem is.
+        where = "at its start or end" if password.strip() != password else "inside it"
+        raise _fail(
+            conn_id,
+            f"the Agent Secret Key (password field) contains whitespace {where}, which a raia key never "
+            "does; it was probably pasted with a space or line break. Re-enter the key.",
+        )
+    return password
+
+
+def _base_url_of(conn_id: str, conn: Connection, region: str) -> str:
+    for name in ("schema", "login", "port"):
+        if getattr(conn, name, None) not in (None, ""):
+            raise _fail(
+                conn_id,
+                f"the {name!r} field is not used by raia connections (it is hidden in the form). Put the "
+                "whole base URL in 'host', e.g. http://127.0.0.1:8080/external, or leave host empty.",
+            )
+    host = (conn.host or "").strip()
+    if not host:
+        return REGION_BASE_URLS[region]
+    example = "e.g. https://api.raia2.com/external or http://127.0.0.1:8080/external"
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _fail(
+            conn_id,
+            f"host {_safe(host)!r} is not a base URL: it must start with http:// or https:// and name a "
+            f"host ({example}). Leave host empty to use the region's URL.",
+        )
+    if parts.username or parts.password:
+        raise _fail(conn_id, "host must not carry credentials (user:password@); the key goes in password.")
+    if parts.query or parts.fragment or _WHITESPACE.search(host):
+        raise _fail(conn_id, f"host {_safe(host)!r} must be a plain base URL without spaces, ?query or #fragment.")
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily, on access
+    except ValueError:
+        raise _fail(conn_id, f"host {_safe(host)!r} has an invalid port ({example}).") from None
+    return host.rstrip("/")
+
+
+def _safe(host: str) -> str:
+    """Return ``host`` without any userinfo, so that a message never repeats a credential."""
+    parts = urlsplit(host)
+    if parts.username or parts.password:
+        return host.replace(parts.netloc, parts.netloc.rsplit("@", 1)[-1])
+    return host

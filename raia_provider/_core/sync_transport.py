@@ -1,0 +1,50 @@
+"""The blocking transport: one ``requests.Session`` per hook, so connections are kept alive."""
+
+from __future__ import annotations
+
+import requests
+
+from raia_provider._core.operation import PreparedRequest
+from raia_provider._core.responses import RawResponse
+from raia_provider._core.settings import RaiaConnectionSettings
+from raia_provider._core.wire import Timeouts, connection_error, headers_for, timeout_error, url_for
+
+
+class SyncTransport:
+    """Send prepared requests with ``requests``; map its failures to the provider's exceptions.
+
+    :param settings: the validated connection.
+    :param timeouts: connect and read timeouts applied to every call.
+    """
+
+    def __init__(self, settings: RaiaConnectionSettings, timeouts: Timeouts) -> None:
+        self._settings = settings
+        self._timeouts = timeouts
+        self._session = requests.Session()
+        self._session.headers.update(headers_for(settings))
+
+    def send(self, request: PreparedRequest) -> RawResponse:
+        """Send ``request`` once and return raia's answer, whatever its status.
+
+        :param request: the prepared request.
+        :raises RaiaTimeoutError: if connecting or reading took longer than the timeouts.
+        :raises RaiaConnectionError: if no HTTP answer arrived.
+        """
+        try:
+            response = self._session.request(
+                request.operation.method,
+                url_for(self._settings, request),
+                params=request.params or None,
+                json=request.json,
+                timeout=(self._timeouts.connect, self._timeouts.read),
+            )
+            content = response.content
+        except requests.Timeout as exc:
+            raise timeout_error(request, self._settings, self._timeouts, exc) from None
+        except requests.RequestException as exc:
+            raise connection_error(request, self._settings, exc) from None
+        return RawResponse(status=response.status_code, headers=response.headers, content=content)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()

@@ -1,0 +1,151 @@
+"""Typed exceptions raised by the raia provider.
+
+Every message says what happened and what to do about it, and none of them ever contains the agent's
+secret key: the hook redacts it from anything raia echoes back before an exception is built.
+
+Hierarchy::
+
+    RaiaError
+    ├── RaiaConfigurationError   the connection is unusable (no key, unknown region, bad base URL)
+    ├── RaiaInputError           an argument is invalid; raised before any request is sent
+    ├── RaiaAPIError             raia answered with an error status
+    │   ├── RaiaAuthError            401/403: key refused
+    │   ├── RaiaNotFoundError        404
+    │   ├── RaiaBadRequestError      400 and every other 4xx raia may send
+    │   ├── RaiaRateLimitError       429 (transient; carries ``retry_after``)
+    │   └── RaiaServerError          5xx (transient)
+    ├── RaiaConnectionError      no HTTP answer: refused, reset, DNS (transient)
+    ├── RaiaTimeoutError         a request took longer than its timeout (transient)
+    ├── RaiaResponseError        raia's answer does not match the published contract
+    │   └── RaiaMalformedResponseError   not JSON at all, e.g. a truncated body (transient)
+    └── RaiaPromptFailedError    raia processed the prompt and reported ``status: failed``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class RaiaError(Exception):
+    """Base class of every error the raia provider raises."""
+
+
+class RaiaConfigurationError(RaiaError, ValueError):
+    """The ``raia`` connection cannot be used as configured; raised before any request."""
+
+
+class RaiaInputError(RaiaError, ValueError):
+    """An argument is invalid; raised before any request so that nothing is sent or lost."""
+
+
+class RaiaAPIError(RaiaError):
+    """raia answered with an HTTP error status.
+
+    :param message: the full, human-readable explanation.
+    :param status_code: the HTTP status raia returned.
+    :param method: the HTTP method of the failed request.
+    :param path: the path of the failed request, relative to the base URL.
+    :param error_name: raia's error ``name`` (e.g. ``FORBIDDEN_ERROR``), if the body had one.
+    :param error_message: raia's error ``message`` (e.g. ``INVALID_CREDENTIALS``), if the body had one.
+    :param details: raia's ``details`` array, if any.
+    """
+
+    #: Whether retrying the same request later may succeed.
+    transient: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        method: str,
+        path: str,
+        error_name: str | None = None,
+        error_message: str | None = None,
+        details: Sequence[Any] = (),
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.method = method
+        self.path = path
+        self.error_name = error_name
+        self.error_message = error_message
+        self.details = list(details)
+
+
+class RaiaAuthError(RaiaAPIError):
+    """raia refused the Agent Secret Key (403, or 401 from a proxy)."""
+
+
+class RaiaNotFoundError(RaiaAPIError):
+    """The addressed entity (prompt, agent, file...) does not exist for this agent."""
+
+
+class RaiaBadRequestError(RaiaAPIError):
+    """raia rejected the request itself (400, or any other 4xx that retrying will not fix)."""
+
+
+class RaiaRateLimitError(RaiaAPIError):
+    """raia asked the client to back off (429).
+
+    :param retry_after: seconds raia asked to wait (from ``Retry-After``), or ``None`` if it did not say.
+    """
+
+    transient = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class RaiaServerError(RaiaAPIError):
+    """raia (or a proxy in front of it) failed with a 5xx status."""
+
+    transient = True
+
+
+class RaiaConnectionError(RaiaError):
+    """No HTTP answer was received: connection refused or reset, name resolution failed."""
+
+    transient = True
+
+
+class RaiaTimeoutError(RaiaError):
+    """A request to raia took longer than its connect or read timeout."""
+
+    transient = True
+
+
+class RaiaResponseError(RaiaError):
+    """raia's answer does not match its published contract (missing required field, wrong type...)."""
+
+    transient = False
+
+
+class RaiaMalformedResponseError(RaiaResponseError):
+    """raia's answer claimed success but was not valid JSON (often a body cut short in transit)."""
+
+    transient = True
+
+
+class RaiaPromptFailedError(RaiaError):
+    """raia processed the prompt and reported ``status: failed``.
+
+    :param message: the full, human-readable explanation.
+    :param prompt_id: the async prompt's id, or ``None`` for a synchronous prompt.
+    :param raia_error: raia's own ``error`` text.
+    """
+
+    def __init__(self, message: str, *, prompt_id: str | None = None, raia_error: str | None = None) -> None:
+        super().__init__(message)
+        self.prompt_id = prompt_id
+        self.raia_error = raia_error
+
+
+def is_transient(error: BaseException) -> bool:
+    """Return whether ``error`` is one that retrying the same request may cure.
+
+    :param error: the exception raised by a request.
+    """
+    return bool(isinstance(error, RaiaError) and getattr(error, "transient", False))

@@ -1,0 +1,35 @@
+"""Provider metadata that Airflow reads through the ``apache_airflow_provider`` entry point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from raia_provider._core import form
+
+_INTEGRATION = "raia"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider's metadata in the shape of Airflow's ``provider_info.schema.json``."""
+    return {
+        "package-name": "airflow-provider-raia",
+        "name": "raia",
+        "description": "`raia <https://raia.ai/>`__ AI agents: prompts, conversations and knowledge files.",
+        "integrations": [
+            {
+                "integration-name": _INTEGRATION,
+                "external-doc-url": "https://api.raia2.com/api/external/docs/",
+                "tags": ["ai", "service"],
+            }
+        ],
+        "hooks": [{"integration-name": _INTEGRATION, "python-modules": ["raia_provider.hooks.raia"]}],
+        "connection-types": [
+            {
+                "connection-type": form.CONN_TYPE,
+                "hook-class-name": "raia_provider.hooks.raia.RaiaHook",
+                "hook-name": "raia",
+                "conn-fields": form.CONN_FIELDS,
+                "ui-field-behaviour": form.UI_FIELD_BEHAVIOUR,
+            }
+        ],
+    }

@@ -1,0 +1,193 @@
+"""``RaiaHook``: the one place that talks HTTP to raia, blocking (``requests``) and async (``httpx``)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow.sdk import BaseHook
+
+from raia_provider._core import form
+from raia_provider._core.endpoint import AsyncEndpoint, Endpoint
+from raia_provider._core.responses import decode_response
+from raia_provider._core.retry import RetryPolicy
+from raia_provider._core.settings import RaiaConnectionSettings
+from raia_provider._core.wire import Timeouts
+from raia_provider.exceptions import RaiaError
+from raia_provider.operations.agents import GetAgent
+from raia_provider.operations.prompts import (
+    CreatePrompt,
+    CreatePromptUploadUrl,
+    GetPromptResponse,
+    ProcessPrompt,
+)
+
+if TYPE_CHECKING:
+    from raia_provider._core.async_transport import AsyncTransport
+    from raia_provider._core.operation import RaiaRequest
+    from raia_provider._core.sync_transport import SyncTransport
+
+R = TypeVar("R")
+_REDACTED = "***"
+
+
+class RaiaHook(BaseHook):
+    """Talk to raia's external API with the agent key of a ``raia`` connection.
+
+    Every operation is available twice: ``hook.process_prompt(prompt=...)`` blocks, and
+    ``await hook.aprocess_prompt(prompt=...)`` is for triggers and other async code. Arguments are keyword
+    only and validated before any request. Transient failures (connection errors, timeouts, 5xx, 429) are
+    retried with the hook's :class:`~raia_provider._core.retry.RetryPolicy`; others raise at once.
+    Nothing happens on construction: the connection is read at the first call.
+
+    :param raia_conn_id: the ``raia`` connection to use.
+    :param retry_policy: how transient failures are retried; the default makes up to 5 attempts.
+    :param connect_timeout: seconds to establish a connection.
+    :param read_timeout: seconds to wait for raia's answer; synchronous prompts can be slow.
+    :param sleep: the blocking sleep used between retries (injectable for tests).
+    :param async_sleep: the coroutine sleep used between retries (injectable for tests).
+    """
+
+    conn_name_attr = "raia_conn_id"
+    default_conn_name = form.DEFAULT_CONN_ID
+    conn_type = form.CONN_TYPE
+    hook_name = form.HOOK_NAME
+
+    # Prompts.
+    process_prompt = Endpoint(ProcessPrompt)
+    aprocess_prompt = AsyncEndpoint(ProcessPrompt)
+    create_prompt = Endpoint(CreatePrompt)
+    acreate_prompt = AsyncEndpoint(CreatePrompt)
+    get_prompt_response = Endpoint(GetPromptResponse)
+    aget_prompt_response = AsyncEndpoint(GetPromptResponse)
+    create_prompt_upload_url = Endpoint(CreatePromptUploadUrl)
+    acreate_prompt_upload_url = AsyncEndpoint(CreatePromptUploadUrl)
+    # Agent.
+    get_agent = Endpoint(GetAgent)
+    aget_agent = AsyncEndpoint(GetAgent)
+
+    def __init__(
+        self,
+        raia_conn_id: str = default_conn_name,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.raia_conn_id = raia_conn_id
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.timeouts = Timeouts(connect=connect_timeout, read=read_timeout)
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self._settings: RaiaConnectionSettings | None = None
+        self._async_transport: AsyncTransport | None = None
+
+    # -- connection ---------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> RaiaConnectionSettings:
+        """The validated connection, read at first use (blocking lookup; async code uses ``aget_settings``)."""
+        if self._settings is None:
+            self._settings = RaiaConnectionSettings.from_connection(self.get_connection(self.raia_conn_id))
+        return self._settings
+
+    async def aget_settings(self) -> RaiaConnectionSettings:
+        """Read and validate the connection without blocking the event loop."""
+        if self._settings is None:
+            from airflow.providers.common.compat.connection import get_async_connection
+
+            conn = await get_async_connection(self.raia_conn_id)
+            self._settings = RaiaConnectionSettings.from_connection(conn)
+        return self._settings
+
+    def get_conn(self) -> SyncTransport:
+        """Return the blocking transport (one keep-alive ``requests.Session`` per hook)."""
+        return self._sync_transport
+
+    @cached_property
+    def _sync_transport(self) -> SyncTransport:
+        from raia_provider._core.sync_transport import SyncTransport
+
+        return SyncTransport(self.settings, self.timeouts)
+
+    async def _aget_transport(self) -> AsyncTransport:
+        if self._async_transport is None:
+            from raia_provider._core.async_transport import AsyncTransport
+
+            self._async_transport = AsyncTransport(await self.aget_settings(), self.timeouts)
+        return self._async_transport
+
+    # -- sending --------------------------------------------------------------------------------------
+
+    def send(self, request: RaiaRequest[R]) -> R:
+        """Send one declared operation, retrying transient failures, and return its typed answer.
+
+        :param request: an operation declaration, e.g. ``ProcessPrompt.build(prompt="...")``.
+        :raises RaiaError: a typed subclass saying what went wrong; never containing the key.
+        """
+        prepared = request.prepare()
+        transport = self._sync_transport
+        for attempt in self.retry_policy.retrying(self._sleep, prepared.operation.label):
+            with attempt:
+                raw = transport.send(prepared)
+                return decode_response(prepared, raw, request.response_adapter, self._redact)  # type: ignore[no-any-return]
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def asend(self, request: RaiaRequest[R]) -> R:
+        """Send one declared operation without blocking, retrying transient failures.
+
+        :param request: an operation declaration, e.g. ``GetPromptResponse.build(prompt_id="...")``.
+        :raises RaiaError: a typed subclass saying what went wrong; never containing the key.
+        """
+        prepared = request.prepare()
+        transport = await self._aget_transport()
+        async for attempt in self.retry_policy.async_retrying(self._async_sleep, prepared.operation.label):
+            with attempt:
+                raw = await transport.send(prepared)
+                return decode_response(prepared, raw, request.response_adapter, self._redact)  # type: ignore[no-any-return]
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _redact(self, text: str) -> str:
+        key = self._settings.api_key if self._settings else None
+        return text.replace(key, _REDACTED) if key else text
+
+    def close(self) -> None:
+        """Close the blocking transport's pooled connections, if it was opened."""
+        if "_sync_transport" in self.__dict__:
+            self.__dict__.pop("_sync_transport").close()
+
+    async def aclose(self) -> None:
+        """Close the async transport's pooled connections, if it was opened."""
+        if self._async_transport is not None:
+            transport, self._async_transport = self._async_transport, None
+            await transport.aclose()
+
+    # -- Airflow UI ----------------------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the key and region with ``GET /agents/by-api-key`` and name the agent, or say why not."""
+        try:
+            agent = self.get_agent()
+        except RaiaError as exc:
+            return False, str(exc)
+        return True, (
+            f"Connected to raia agent {agent.name!r} (id {agent.id}, organization "
+            f"{agent.organization_name!r}) at {self.settings.base_url}."
+        )
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Standard connection fields to hide and relabel (read by Airflow 3.1; 3.2+ uses provider info)."""
+        return form.legacy_ui_field_behaviour()
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The ``region`` field of the connection form (read by Airflow 3.1; 3.2+ uses provider info)."""
+        return form.legacy_connection_form_widgets()

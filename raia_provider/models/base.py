@@ -1,0 +1,43 @@
+"""Base classes for raia's request and response bodies.
+
+Python attributes are snake_case; on the wire every field uses raia's own camelCase name (the alias), so
+``model_dump(by_alias=True)`` gives exactly what raia expects and ``model_validate`` reads what it sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class RaiaModel(BaseModel):
+    """A body raia sends back: unknown fields are kept (raia adds fields over time), aliases are camelCase."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="allow",
+        frozen=True,
+    )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Return the body as plain JSON types with raia's field names (what operators push to XCom)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class RaiaBody(BaseModel):
+    """A body sent to raia: unknown fields are refused, so a typo fails before any request is made."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=False,
+    )
