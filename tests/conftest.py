@@ -1,0 +1,50 @@
+"""Test-wide set-up: an isolated Airflow home, and the raia emulator fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+
+import pytest
+
+# Airflow reads its configuration at import: point it at a throw-away home before any test imports it.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="raia-tests-airflow-home-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+
+import importlib.util  # TEMP until the emulator lands
+
+pytest_plugins = (
+    ["raia_provider.testing.pytest_plugin"] if importlib.util.find_spec("raia_provider.testing.pytest_plugin") else []
+)
+
+#: A recognisable key: tests search logs, errors and XCom for it to prove it never leaks.
+TEST_KEY = "sk-raia-TESTKEY-7f3a9c1e5b"
+UNIT_BASE_URL = "https://raia.test/external"
+
+
+def connection_json(key: str = TEST_KEY, host: str | None = UNIT_BASE_URL, **extra: object) -> str:
+    """Return an ``AIRFLOW_CONN_*`` value in Airflow's JSON form."""
+    conn: dict[str, object] = {"conn_type": "raia", "password": key, "extra": extra}
+    if host is not None:
+        conn["host"] = host
+    return json.dumps(conn)
+
+
+@pytest.fixture
+def set_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Define a ``raia`` connection through the environment, as a deployment would."""
+
+    def define(conn_id: str = "raia_default", **kwargs: object) -> None:
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", connection_json(**kwargs))  # type: ignore[arg-type]
+
+    return define
+
+
+@pytest.fixture
+def unit_connection(set_connection: Callable[..., None]) -> Iterator[str]:
+    """A ``raia_default`` connection pointing at a base URL that only HTTP-layer mocks answer."""
+    set_connection()
+    yield UNIT_BASE_URL
