@@ -230,9 +230,7 @@ def test_5xx_is_retried_with_exponential_backoff_then_succeeds(
     assert sleeps.waits == [1.5, 2.5]  # 1*2^0 + jitter 0.5, 1*2^1 + 0.5
 
 
-def test_retries_are_bounded_then_the_last_error_is_raised(
-    hook: RaiaHook, mocked: Any, sleeps: SleepRecorder
-) -> None:
+def test_retries_are_bounded_then_the_last_error_is_raised(hook: RaiaHook, mocked: Any, sleeps: SleepRecorder) -> None:
     mocked.post(url("/prompts"), status=503, body="<html>Service Unavailable</html>")
     with pytest.raises(RaiaServerError, match="non-JSON body '<html>Service Unavailable</html>'"):
         hook.process_prompt(prompt="x")

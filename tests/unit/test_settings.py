@@ -75,8 +75,12 @@ def test_bad_connection_fails_naming_the_field(fields: dict[str, object], expect
 
 
 @pytest.mark.parametrize(
-    ("key", "where"), [(f" {TEST_KEY}", "at its start or end"), (f"{TEST_KEY}\n", "at its start or end"),
-                       (TEST_KEY[:5] + " " + TEST_KEY[5:], "inside it")]
+    ("key", "where"),
+    [
+        (f" {TEST_KEY}", "at its start or end"),
+        (f"{TEST_KEY}\n", "at its start or end"),
+        (TEST_KEY[:5] + " " + TEST_KEY[5:], "inside it"),
+    ],
 )
 def test_key_with_whitespace_is_refused_without_echoing_it(key: str, where: str) -> None:
     with pytest.raises(RaiaConfigurationError, match=where) as info:

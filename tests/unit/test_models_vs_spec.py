@@ -1,0 +1,206 @@
+"""Every model and operation declaration held against raia's published OpenAPI, so drift shows.
+
+The spec is vendored in ``tests/contract/`` (byte-identical to the copy in raia's DevKit, SHA-256 checked).
+Deliberate differences are listed here with their reason; anything else must match: operation method and
+path, field names, required-ness, nullability and enum values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import pkgutil
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+import raia_provider.models
+import raia_provider.operations
+from raia_provider._core.operation import RaiaRequest
+from raia_provider.models.agents import AgentProfile, AgentSkill, AgentWebhook, AIConfig
+from raia_provider.models.base import RaiaBody, RaiaModel
+from raia_provider.models.prompts import PromptFile, PromptJob, PromptResult, SignedUploadUrl
+
+SPEC_PATH = Path(__file__).parents[1] / "contract" / "raia-external-api.raw.openapi.json"
+SPEC_SHA256 = "fabbd26bf357ed184896d80a6ffd36c6f4873b42e8ae457ea0d0ae7a2c377cda"
+SPEC = json.loads(SPEC_PATH.read_text())
+SCHEMAS = SPEC["components"]["schemas"]
+
+#: Response model -> the spec schemas it mirrors.
+RESPONSE_MODELS: dict[type[BaseModel], list[str]] = {
+    PromptResult: ["ProcessPromptResponseDTO", "GetResponseOnPromptResponseDTO"],
+    PromptJob: ["CreatePromptResponseDTO"],
+    SignedUploadUrl: ["CreatePromptFileSignedUploadUrlResponseDTO"],
+    PromptFile: ["PromptFileBodyDTO"],
+    AgentProfile: ["GetAgentByApiKeyResponseDTO"],
+    AIConfig: ["AIConfigResponseDTO"],
+    AgentWebhook: ["WebhookResponseDTO"],
+    AgentSkill: ["BaseSkillResponseDTO"],
+}
+
+#: (model, alias) whose spec enum is deliberately read as an open string: raia adds values often (a new
+#: model or skill), and refusing the whole profile for it would break ``test_connection``.
+OPEN_ENUMS = {
+    (AIConfig, "model"),
+    (AIConfig, "reasoningEffort"),
+    (AIConfig, "reasoningMode"),
+    (AgentSkill, "systemName"),
+}
+#: (model, alias) present in the model but not in the mirrored schema, with the reason.
+EXTRA_FIELDS = {
+    # The WEBHOOK skill's list (WebhookSkillResponseDTO) is typed on the base skill model, so the webhook
+    # operator can read it; every other skill's specific fields stay as extra fields.
+    (AgentSkill, "webhooks"),
+}
+
+
+def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return resolve(SCHEMAS[schema["$ref"].rsplit("/", 1)[-1]])
+    if "allOf" in schema and len(schema["allOf"]) == 1:
+        return {**resolve(schema["allOf"][0]), **{k: v for k, v in schema.items() if k != "allOf"}}
+    return schema
+
+
+def field_shape(annotation: Any) -> tuple[bool, set[Any] | None]:
+    """Return (accepts None, the Literal values if the field is an enum)."""
+    nullable = False
+    literal: set[Any] | None = None
+    for arg in typing.get_args(annotation) if _is_union(annotation) else (annotation,):
+        if arg is type(None):
+            nullable = True
+        elif typing.get_origin(arg) is Literal:
+            literal = set(typing.get_args(arg))
+    return nullable, literal
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
+def model_fields_by_alias(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    return {(f.alias or name): f for name, f in model.model_fields.items()}
+
+
+def test_vendored_spec_is_raias_published_document() -> None:
+    assert hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest() == SPEC_SHA256
+
+
+@pytest.mark.parametrize(
+    ("model", "schema_names"), list(RESPONSE_MODELS.items()), ids=lambda v: getattr(v, "__name__", "")
+)
+def test_model_mirrors_spec_schema(model: type[BaseModel], schema_names: list[str]) -> None:
+    for schema_name in schema_names:
+        schema = SCHEMAS[schema_name]
+        check_fields(model, schema)
+
+
+def check_fields(model: type[BaseModel], schema: dict[str, Any], skip: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    properties = {
+        k: resolve(v) | {"nullable": v.get("nullable", resolve(v).get("nullable", False))}
+        for k, v in schema.get("properties", {}).items()
+        if k not in skip
+    }
+    required = set(schema.get("required", [])) - skip
+    fields = model_fields_by_alias(model)
+    extra = {alias for alias in fields if (model, alias) not in EXTRA_FIELDS} - set(properties)
+    assert not extra, f"{model.__name__} has fields the spec does not: {extra}"
+    missing = set(properties) - set(fields)
+    assert not missing, f"{model.__name__} lacks spec fields {missing}"
+    for alias, prop in properties.items():
+        field = fields[alias]
+        nullable, literal = field_shape(field.annotation)
+        if alias in required:
+            assert field.is_required(), f"{model.__name__}.{alias} is required by the spec"
+        if alias not in required:
+            assert not field.is_required(), f"{model.__name__}.{alias} is optional in the spec"
+            assert issubclass(model, RaiaBody) or nullable, f"{model.__name__}.{alias} may be absent: accept None"
+        if prop.get("nullable"):
+            assert nullable, f"{model.__name__}.{alias} is nullable in the spec"
+        if "enum" in prop and (model, alias) not in OPEN_ENUMS:
+            assert literal == set(prop["enum"]), f"{model.__name__}.{alias} enum differs from the spec"
+
+
+def all_declarations() -> list[type[RaiaRequest[Any]]]:
+    found = []
+    for module_info in pkgutil.iter_modules(raia_provider.operations.__path__):
+        module = importlib.import_module(f"raia_provider.operations.{module_info.name}")
+        found += [
+            obj
+            for _, obj in inspect.getmembers(module, inspect.isclass)
+            if issubclass(obj, RaiaRequest) and "operation" in obj.__dict__ and obj.__module__ == module.__name__
+        ]
+    return found
+
+
+def spec_operation(operation_id: str) -> tuple[str, str, dict[str, Any]]:
+    for path, methods in SPEC["paths"].items():
+        for method, op in methods.items():
+            if op.get("operationId") == operation_id:
+                return method.upper(), path, op
+    raise AssertionError(f"operationId {operation_id} is not in the spec")
+
+
+@pytest.mark.parametrize("declaration", all_declarations(), ids=lambda d: d.__name__)
+def test_declaration_matches_spec_operation(declaration: type[RaiaRequest[Any]]) -> None:
+    op = declaration.operation
+    method, path, spec_op = spec_operation(op.operation_id)
+    assert (op.method, "/external" + op.path) == (method, path)
+    assert spec_op["security"] == [{"Agent-Secret-Key": []}], "only agent-key operations are declared"
+    assert str(op.success_status) in spec_op["responses"]
+
+    fields = model_fields_by_alias(declaration)
+    spec_path_params = {p["name"] for p in spec_op.get("parameters", []) if p["in"] == "path"}
+    spec_query = {p["name"]: p for p in spec_op.get("parameters", []) if p["in"] == "query"}
+    assert set(op.path_params) == spec_path_params
+    for name in spec_path_params:
+        assert fields[name].is_required()
+    body_fields = {a for a in fields if a not in spec_path_params and a not in spec_query}
+    if "requestBody" in spec_op:
+        body = resolve(spec_op["requestBody"]["content"]["application/json"]["schema"])
+        assert body_fields == set(body["properties"]), declaration.__name__
+        check_fields(declaration, body, skip=spec_path_params | set(spec_query))
+    else:
+        assert body_fields == set(), f"{declaration.__name__} has body fields but the spec has no body"
+    for name, param in spec_query.items():
+        assert fields[name].is_required() == param.get("required", False)
+
+
+def test_every_response_model_is_held_against_the_spec() -> None:
+    models = set()
+    for module_info in pkgutil.iter_modules(raia_provider.models.__path__):
+        module = importlib.import_module(f"raia_provider.models.{module_info.name}")
+        models |= {
+            obj
+            for _, obj in inspect.getmembers(module, inspect.isclass)
+            if issubclass(obj, (RaiaModel, RaiaBody)) and obj.__module__ == module.__name__
+        }
+    # The base classes, and PromptBody, which is checked through the declarations that use it.
+    body_bases = {RaiaModel, RaiaBody} | {m for m in models if m.__name__ == "PromptBody"}
+    assert models - body_bases - set(RESPONSE_MODELS) == set()
+
+
+def test_success_response_types_match_spec_schemas() -> None:
+    expected = {
+        "ProcessPrompt": "ProcessPromptResponseDTO",
+        "CreatePrompt": "CreatePromptResponseDTO",
+        "GetPromptResponse": "GetResponseOnPromptResponseDTO",
+        "CreatePromptUploadUrl": "CreatePromptFileSignedUploadUrlResponseDTO",
+        "GetAgent": "GetAgentByApiKeyResponseDTO",
+    }
+    for declaration in all_declarations():
+        _, _, spec_op = spec_operation(declaration.operation.operation_id)
+        ref = spec_op["responses"][str(declaration.operation.success_status)]["content"]["application/json"]["schema"]
+        schema_name = ref["$ref"].rsplit("/", 1)[-1]
+        assert expected[declaration.__name__] == schema_name
+        model = next(m for m, names in RESPONSE_MODELS.items() if schema_name in names)
+        assert (
+            model in typing.get_args(declaration.response_adapter._type) or declaration.response_adapter._type is model
+        )  # type: ignore[attr-defined]
