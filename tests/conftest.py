@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -44,7 +44,7 @@ def set_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
 
 @pytest.fixture
-def unit_connection(set_connection: Callable[..., None]) -> Iterator[str]:
+def unit_connection(set_connection: Callable[..., None]) -> str:
     """A ``raia_default`` connection pointing at a base URL that only HTTP-layer mocks answer."""
     set_connection()
-    yield UNIT_BASE_URL
+    return UNIT_BASE_URL

@@ -35,14 +35,16 @@ class RaiaConnectionSettings:
     api_key: str = field(repr=False)
 
     @classmethod
-    def from_connection(cls, conn: Connection) -> RaiaConnectionSettings:
+    def from_connection(cls, conn: Connection, extra: Any = None) -> RaiaConnectionSettings:
         """Validate ``conn`` and build settings from it.
 
         :param conn: an Airflow connection of type ``raia``.
+        :param extra: the connection's extra, already decoded; async callers read it with the async API
+            because ``conn.extra_dejson`` blocks on the supervisor. ``None`` reads ``conn.extra_dejson``.
         :raises RaiaConfigurationError: naming the field that is wrong and what is allowed.
         """
         conn_id = conn.conn_id or "<unnamed>"
-        extra = _extra_of(conn)
+        extra = _extra_of(conn, extra)
         return cls(
             conn_id=conn_id,
             region=(region := _region_of(conn_id, extra)),
@@ -55,9 +57,10 @@ def _fail(conn_id: str, problem: str) -> RaiaConfigurationError:
     return RaiaConfigurationError(f"raia connection {conn_id!r}: {problem}")
 
 
-def _extra_of(conn: Connection) -> dict[str, Any]:
+def _extra_of(conn: Connection, extra: Any) -> dict[str, Any]:
     try:
-        extra = conn.extra_dejson
+        if extra is None:
+            extra = conn.extra_dejson
     except Exception as exc:  # Airflow raises different types across versions for bad JSON
         raise _fail(conn.conn_id or "<unnamed>", f"the Extra field is not valid JSON ({exc}).") from None
     if not isinstance(extra, Mapping):

@@ -101,10 +101,11 @@ class RaiaHook(BaseHook):
     async def aget_settings(self) -> RaiaConnectionSettings:
         """Read and validate the connection without blocking the event loop."""
         if self._settings is None:
-            from airflow.providers.common.compat.connection import get_async_connection
+            from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 
             conn = await get_async_connection(self.raia_conn_id)
-            self._settings = RaiaConnectionSettings.from_connection(conn)
+            extra = await get_async_extra_dejson(conn)
+            self._settings = RaiaConnectionSettings.from_connection(conn, extra)
         return self._settings
 
     def get_conn(self) -> SyncTransport:

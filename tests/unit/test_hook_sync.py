@@ -14,7 +14,6 @@ from raia_provider._core.retry import RetryPolicy
 from raia_provider.exceptions import (
     RaiaAuthError,
     RaiaBadRequestError,
-    RaiaConnectionError,
     RaiaInputError,
     RaiaMalformedResponseError,
     RaiaNotFoundError,
