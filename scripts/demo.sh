@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The README's demo command: set up from scratch, start the raia emulator on loopback, run the example DAG
+# with `airflow dags test` on an embedded SQLite metadata DB, print the agent's answer, clean up.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
+cd "$ROOT"
+make_env 3.3
+
+WORK="$(mktemp -d -t raia-demo-XXXXXX)"
+EMULATOR_PID=""
+cleanup() {
+  if [ -n "$EMULATOR_PID" ]; then kill "$EMULATOR_PID" 2>/dev/null || true; wait "$EMULATOR_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+export AIRFLOW_HOME="$WORK/airflow"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/example_dags"
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$WORK/airflow.db"
+DEMO_KEY="demo-$(date +%s)-$RANDOM"
+
+# The emulator prints "raia emulator listening on http://127.0.0.1:PORT/external" once it serves.
+"$VENV/bin/python" -m raia_provider.testing --port 0 --key "$DEMO_KEY" --agent-name "Demo Agent" >"$WORK/emulator.log" 2>&1 &
+EMULATOR_PID=$!
+for _ in $(seq 1 100); do
+  BASE_URL="$(sed -n 's/^raia emulator listening on \(http[^ ]*\).*/\1/p' "$WORK/emulator.log")"
+  [ -n "$BASE_URL" ] && break
+  kill -0 "$EMULATOR_PID" 2>/dev/null || { cat "$WORK/emulator.log"; exit 1; }
+  sleep 0.1
+done
+[ -n "$BASE_URL" ] || { echo "the emulator did not start"; cat "$WORK/emulator.log"; exit 1; }
+echo "raia emulator: $BASE_URL"
+
+# The connection, in Airflow's JSON form; the key only ever travels in the password field.
+export AIRFLOW_CONN_RAIA_DEFAULT="{\"conn_type\": \"raia\", \"password\": \"$DEMO_KEY\", \"host\": \"$BASE_URL\", \"extra\": {\"region\": \"us\"}}"
+
+"$VENV/bin/airflow" db migrate >"$WORK/db.log" 2>&1 || { cat "$WORK/db.log"; exit 1; }
+"$VENV/bin/airflow" dags test example_raia_prompt >"$WORK/dag.log" 2>&1 || { cat "$WORK/dag.log"; exit 1; }
+
+ANSWER="$(grep -o 'raia answered: .*' "$WORK/dag.log" | head -n 1 || true)"
+[ -n "$ANSWER" ] || { echo "the DAG ran but no answer was logged"; cat "$WORK/dag.log"; exit 1; }
+echo "DAG example_raia_prompt succeeded."
+echo "$ANSWER"
