@@ -50,7 +50,9 @@ def example_raia_prompt() -> None:
         print(f"raia answered: {answer['response']} ({answer['totalTokens']} tokens)")
         return str(answer["response"])
 
-    check_connection() >> report(ask_agent(QUESTION))
+    answer = ask_agent(QUESTION)
+    check_connection() >> answer
+    report(answer)
 
 
 example_raia_prompt()
