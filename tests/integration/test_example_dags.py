@@ -6,13 +6,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from raia_provider.testing import RaiaEmulator, answer_for
-from tests.integration.conftest import FAST_RETRIES  # noqa: F401 - same package fixtures
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow_cli]
 
@@ -20,7 +18,7 @@ EXAMPLE_DAGS = Path(__file__).parents[2] / "example_dags"
 
 
 @pytest.fixture(scope="module")
-def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A throw-away Airflow home with a migrated SQLite metadata DB, shared by this module's runs."""
     home = tmp_path_factory.mktemp("airflow-home")
     env = {
@@ -32,7 +30,7 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     }
     env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
-    yield env
+    return env
 
 
 def run_dag(dag_id: str, env: dict[str, str], emulator: RaiaEmulator) -> subprocess.CompletedProcess[str]:

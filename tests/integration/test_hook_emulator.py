@@ -12,7 +12,6 @@ import requests
 
 from raia_provider._core.retry import RetryPolicy
 from raia_provider.exceptions import (
-    RaiaAuthError,
     RaiaConnectionError,
     RaiaInputError,
     RaiaNotFoundError,
@@ -194,7 +193,7 @@ def test_persistent_5xx_gives_up_after_the_policy(hook: RaiaHook, emulator: Raia
 def test_read_timeout_is_typed(emulator: RaiaEmulator) -> None:
     emulator.inject_fault(kind="slow", delay=2.0, method="POST", path="/external/prompts", count=2)
     hook = RaiaHook(retry_policy=RetryPolicy(max_attempts=2, initial_wait=0.01, jitter=0.0), read_timeout=0.3)
-    with pytest.raises(RaiaTimeoutError, match="read 0.3 s"):
+    with pytest.raises(RaiaTimeoutError, match=r"read 0\.3 s"):
         hook.process_prompt(prompt="x")
 
 
@@ -208,7 +207,7 @@ def test_connection_refused_is_typed(monkeypatch: pytest.MonkeyPatch) -> None:
         "AIRFLOW_CONN_RAIA_DEFAULT",
         json.dumps({"conn_type": "raia", "password": "k", "host": f"http://127.0.0.1:{port}/external"}),
     )
-    with pytest.raises(RaiaConnectionError, match="got no answer from http://127.0.0.1"):
+    with pytest.raises(RaiaConnectionError, match=r"got no answer from http://127\.0\.0\.1"):
         RaiaHook(retry_policy=RetryPolicy(max_attempts=2, initial_wait=0.01, jitter=0.0)).process_prompt(prompt="x")
 
 
