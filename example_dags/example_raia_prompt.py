@@ -52,7 +52,7 @@ def example_raia_prompt() -> None:
 
     answer = ask_agent(QUESTION)
     check_connection() >> answer
-    report(answer)
+    report(answer)  # type: ignore[arg-type]  # an XComArg, resolved to the dict at run time
 
 
 example_raia_prompt()

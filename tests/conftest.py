@@ -14,11 +14,7 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="raia-tests-airflo
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
-import importlib.util  # TEMP until the emulator lands
-
-pytest_plugins = (
-    ["raia_provider.testing.pytest_plugin"] if importlib.util.find_spec("raia_provider.testing.pytest_plugin") else []
-)
+pytest_plugins = ["raia_provider.testing.pytest_plugin"]
 
 #: A recognisable key: tests search logs, errors and XCom for it to prove it never leaks.
 TEST_KEY = "sk-raia-TESTKEY-7f3a9c1e5b"

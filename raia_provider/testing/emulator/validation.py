@@ -1,0 +1,129 @@
+"""Request body models of the ``/external`` operations, and their errors rendered like NestJS.
+
+raia validates bodies with NestJS's class-validator. What the emulator enforces, per field of the spec's
+DTOs:
+
+* required strings must be JSON strings that are not blank (empty or whitespace-only) — our reading of
+  ``@IsNotEmpty`` (**inferred**; class-validator alone accepts whitespace, we are stricter on purpose so
+  clients never send empty prompts);
+* optional fields may be absent but not ``null`` (the spec marks none of them nullable);
+* ``files`` must be an array of objects;
+* unknown properties are ignored (the spec does not forbid them).
+
+Errors become a 400 whose ``details`` entries look like class-validator's:
+``{"property": "files.0.fileName", "constraints": {"isNotEmpty": "fileName should not be empty"}}`` — the
+shape is **inferred** (the spec leaves ``details`` untyped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, field_validator
+from pydantic_core import PydanticCustomError
+
+_BLANK = "blank"
+BODY_PROPERTY = "body"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError(_BLANK, "should not be empty")
+    return value
+
+
+RequiredText = Annotated[StrictStr, AfterValidator(_not_blank)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class PromptFileBody(_Body):
+    """An item of ``files`` (spec ``PromptFileBodyDTO``)."""
+
+    fileName: RequiredText
+    storagePath: RequiredText
+
+
+class PromptBody(_Body):
+    """Body of ``POST /external/prompts`` and ``/async`` (spec ``ProcessPromptBodyDTO`` / ``CreatePromptBodyDTO``)."""
+
+    prompt: RequiredText
+    tokenTrackingId: StrictStr | None = None  # None only when absent: an explicit null is refused below
+    files: list[PromptFileBody] | None = None
+
+    @field_validator("tokenTrackingId", mode="before")
+    @classmethod
+    def _text_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError("string_type", "Input should be a valid string")
+        return value
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _list_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError("list_type", "Input should be a valid list")
+        return value
+
+
+class UploadUrlBody(_Body):
+    """Body of ``POST /external/prompts/upload-url`` (spec ``CreatePromptFileSignedUploadUrlBodyDTO``)."""
+
+    fileName: RequiredText
+    contentType: RequiredText
+
+
+def _constraints(error_type: str, name: str, parent: str) -> dict[str, str]:
+    if error_type == "missing":
+        # Every required property of these DTOs is a string; class-validator reports both rules.
+        return {"isNotEmpty": f"{name} should not be empty", "isString": f"{name} must be a string"}
+    if error_type == _BLANK:
+        return {"isNotEmpty": f"{name} should not be empty"}
+    if error_type == "string_type":
+        return {"isString": f"{name} must be a string"}
+    if error_type == "list_type":
+        return {"isArray": f"{name} must be an array"}
+    if error_type in {"model_type", "model_attributes_type", "dict_type"}:
+        return {"nestedValidation": f"each value in nested property {parent} must be either object or array"}
+    return {"isValid": f"{name} is not valid"}
+
+
+def _body_detail(error_type: str) -> dict[str, str]:
+    if error_type == "json_invalid":
+        return {"isJson": "body must be valid JSON"}
+    return {"isObject": "body must be a JSON object"}
+
+
+def class_validator_details(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Render FastAPI/pydantic validation errors as class-validator ``details`` entries.
+
+    Errors on the same property are merged into one entry, in first-seen order.
+
+    :param errors: ``RequestValidationError.errors()`` items (``loc`` starts with ``"body"``).
+    """
+    merged: dict[str, dict[str, str]] = {}
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        if loc and loc[0] == BODY_PROPERTY:
+            loc = loc[1:]
+        error_type = str(error.get("type", ""))
+        if error_type == "json_invalid" or not loc:
+            prop, constraints = BODY_PROPERTY, _body_detail(error_type)
+        else:
+            parent = loc[-2] if len(loc) > 1 else loc[-1]
+            prop, constraints = ".".join(loc), _constraints(error_type, loc[-1], parent)
+        merged.setdefault(prop, {}).update(constraints)
+    return [{"property": prop, "constraints": constraints} for prop, constraints in merged.items()]
+
+
+def detail(prop: str, rule: str, message: str) -> dict[str, Any]:
+    """Build one class-validator ``details`` entry.
+
+    :param prop: the (dotted) property path.
+    :param rule: the constraint name.
+    :param message: the constraint message.
+    """
+    return {"property": prop, "constraints": {rule: message}}

@@ -1,0 +1,154 @@
+"""The emulator's knobs: latency, async prompt delay, pending style, rate limit."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+
+from raia_provider.testing.emulator.server import RaiaEmulator
+from raia_provider.testing.emulator.state import Agent, EmulatorConfig, EmulatorState
+
+if TYPE_CHECKING:
+    from conftest import Api
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_latency_delays_every_external_response(raia_emulator: RaiaEmulator, api: Api) -> None:
+    raia_emulator.configure(latency=0.3)
+
+    for call in (lambda: api.prompt("Hi"), lambda: api.call("GET", "/agents/by-api-key", key=None)):
+        started = time.monotonic()
+        call()
+        assert time.monotonic() - started >= 0.3
+
+
+def test_latency_does_not_block_other_requests(raia_emulator: RaiaEmulator, api: Api) -> None:
+    """Latency is an async sleep: four concurrent calls take about one latency, not four."""
+    raia_emulator.configure(latency=0.5)
+    url, headers = f"{api.base_url}/agents/by-api-key", {"Agent-Secret-Key": api.key}
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:  # one connection per call, no shared session
+        statuses = list(pool.map(lambda _: requests.get(url, headers=headers, timeout=10).status_code, range(4)))
+    elapsed = time.monotonic() - started
+
+    assert statuses == [200] * 4
+    assert elapsed < 4 * 0.5  # serialised handling would take at least 2 s
+
+
+def test_prompt_settles_on_first_poll_at_or_after_the_delay() -> None:
+    clock = FakeClock()
+    state = EmulatorState(key="k", config=EmulatorConfig(prompt_delay=2.0), clock=clock)
+    agent = state.default_agent
+    record = state.create_prompt(agent, "Hi", None, [])
+
+    clock.now += 1.999
+    assert state.poll_prompt(agent.id, record.id).status == "pending"  # type: ignore[union-attr]
+    clock.now += 0.001
+    polled = state.poll_prompt(agent.id, record.id)
+    assert polled is not None
+    assert polled.status == "completed"
+    assert polled.polls == 2
+
+
+def test_prompt_delay_is_fixed_when_the_prompt_is_created() -> None:
+    clock = FakeClock()
+    state = EmulatorState(key="k", config=EmulatorConfig(prompt_delay=1.0), clock=clock)
+    agent: Agent = state.default_agent
+    early = state.create_prompt(agent, "early", None, [])
+    state.configure(prompt_delay=None)  # hold every *new* prompt
+    held = state.create_prompt(agent, "held", None, [])
+
+    clock.now += 3600
+    assert state.poll_prompt(agent.id, early.id).status == "completed"  # type: ignore[union-attr]
+    assert state.poll_prompt(agent.id, held.id).status == "pending"  # type: ignore[union-attr]
+
+
+def test_held_prompts_wait_for_the_control_api(raia_emulator: RaiaEmulator, api: Api) -> None:
+    raia_emulator.configure(prompt_delay=None)
+    prompt_id = api.create("Hi")
+
+    assert api.poll(prompt_id).json() is None
+    assert [p.id for p in raia_emulator.prompts()] == [prompt_id]
+    raia_emulator.complete_prompt(prompt_id)
+    assert api.poll(prompt_id).json()["status"] == "completed"
+
+
+def test_rate_limit_answers_429_with_retry_after_then_recovers(
+    raia_emulator: RaiaEmulator, api: Api, wait_for: Callable[..., Any]
+) -> None:
+    raia_emulator.configure(rate_limit=5, burst=3)
+
+    statuses = [api.call("GET", "/agents/by-api-key").status_code for _ in range(3)]
+    limited = api.call("GET", "/agents/by-api-key")
+
+    assert statuses == [200, 200, 200]
+    assert limited.status_code == 429
+    assert limited.json() == {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"}
+    assert int(limited.headers["Retry-After"]) >= 1
+    # One token comes back every 0.2 s.
+    wait_for(lambda: True if api.call("GET", "/agents/by-api-key").status_code == 200 else None, timeout=3)
+
+
+def test_rate_limit_is_per_agent(raia_emulator: RaiaEmulator, api: Api) -> None:
+    other = raia_emulator.add_agent(key="agent-b-key-000004", name="B")
+    raia_emulator.configure(rate_limit=0.5, burst=1)
+
+    assert api.prompt("Hi").status_code == 200
+    assert api.prompt("Hi").status_code == 429
+    assert api.prompt("Hi", key=other.key).status_code == 200
+
+
+def test_retry_after_is_whole_seconds_until_a_token_is_free(raia_emulator: RaiaEmulator, api: Api) -> None:
+    raia_emulator.configure(rate_limit=0.25, burst=1)  # one token every 4 s
+    api.prompt("Hi")
+
+    retry_after = api.prompt("Hi").headers["Retry-After"]
+
+    assert retry_after.isdigit()
+    assert 3 <= int(retry_after) <= 4
+
+
+def test_unauthenticated_requests_do_not_spend_tokens(raia_emulator: RaiaEmulator, api: Api) -> None:
+    raia_emulator.configure(rate_limit=0.5, burst=1)
+
+    assert [api.prompt("Hi", key="wrong").status_code for _ in range(3)] == [403, 403, 403]
+    assert api.prompt("Hi").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"latency": -1},
+        {"prompt_delay": -0.1},
+        {"pending_style": "sometimes"},
+        {"rate_limit": 0},
+        {"burst": 0},
+    ],
+)
+def test_invalid_knobs_are_refused(raia_emulator: RaiaEmulator, changes: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - each knob has its own message
+        raia_emulator.configure(**changes)
+    assert raia_emulator.config == EmulatorConfig()
+
+
+def test_constructor_knobs_are_what_reset_returns_to() -> None:
+    emulator = RaiaEmulator(key="k", prompt_delay=None, latency=0.1, pending_style="status", rate_limit=2)
+    emulator.configure(latency=0, pending_style="null")
+
+    emulator.reset()
+
+    assert emulator.config == EmulatorConfig(prompt_delay=None, latency=0.1, pending_style="status", rate_limit=2)
