@@ -12,14 +12,17 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
     Retrying,
+    retry_base,
     retry_if_exception,
     stop_after_attempt,
 )
+from tenacity.stop import stop_base
 
 from raia_provider.exceptions import RaiaRateLimitError, is_transient
 
@@ -69,15 +72,7 @@ class RetryPolicy:
         :param sleep: the sleep function (``time.sleep``, or a recorder in tests).
         :param what: a description of the call for log lines, e.g. ``POST /prompts``.
         """
-        wait, before_sleep = self._callbacks(what)
-        return Retrying(
-            sleep=sleep,
-            stop=stop_after_attempt(self.max_attempts),
-            wait=wait,
-            retry=retry_if_exception(is_transient),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
+        return Retrying(sleep=sleep, **self._strategies(what))
 
     def async_retrying(self, sleep: Callable[[float], Awaitable[None]], what: str) -> AsyncRetrying:
         """Build a tenacity ``AsyncRetrying`` for coroutines.
@@ -85,17 +80,9 @@ class RetryPolicy:
         :param sleep: the coroutine sleep function (``asyncio.sleep``, or a recorder in tests).
         :param what: a description of the call for log lines, e.g. ``GET /prompts/{id}/response-on``.
         """
-        wait, before_sleep = self._callbacks(what)
-        return AsyncRetrying(
-            sleep=sleep,
-            stop=stop_after_attempt(self.max_attempts),
-            wait=wait,
-            retry=retry_if_exception(is_transient),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
+        return AsyncRetrying(sleep=sleep, **self._strategies(what))
 
-    def _callbacks(self, what: str) -> tuple[Callable[[RetryCallState], float], Callable[[RetryCallState], None]]:
+    def _strategies(self, what: str) -> _Strategies:
         def wait(state: RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome else None
             return self.wait_seconds(state.attempt_number, error)
@@ -112,4 +99,20 @@ class RetryPolicy:
                 delay,
             )
 
-        return wait, before_sleep
+        return {
+            "stop": stop_after_attempt(self.max_attempts),
+            "wait": wait,
+            "retry": retry_if_exception(is_transient),
+            "before_sleep": before_sleep,
+            "reraise": True,
+        }
+
+
+class _Strategies(TypedDict):
+    """What the sync and the async tenacity loops share: everything but the sleep function."""
+
+    stop: stop_base
+    wait: Callable[[RetryCallState], float]
+    retry: retry_base
+    before_sleep: Callable[[RetryCallState], None]
+    reraise: bool

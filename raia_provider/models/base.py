@@ -11,18 +11,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+# Both directions use raia's camelCase names on the wire and accept Python names in code.
+_WIRE_NAMES = ConfigDict(
+    alias_generator=to_camel,
+    validate_by_name=True,
+    validate_by_alias=True,
+    serialize_by_alias=True,
+    frozen=True,
+)
+
 
 class RaiaModel(BaseModel):
     """A body raia sends back: unknown fields are kept (raia adds fields over time), aliases are camelCase."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="allow",
-        frozen=True,
-    )
+    model_config = ConfigDict(**_WIRE_NAMES, extra="allow")
 
     def to_json_dict(self) -> dict[str, Any]:
         """Return the body as plain JSON types with raia's field names (what operators push to XCom)."""
@@ -32,12 +34,4 @@ class RaiaModel(BaseModel):
 class RaiaBody(BaseModel):
     """A body sent to raia: unknown fields are refused, so a typo fails before any request is made."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="forbid",
-        frozen=True,
-        str_strip_whitespace=False,
-    )
+    model_config = ConfigDict(**_WIRE_NAMES, extra="forbid")
