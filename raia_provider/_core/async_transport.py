@@ -33,11 +33,14 @@ class AsyncTransport:
         :raises RaiaConnectionError: if no HTTP answer arrived.
         """
         try:
+            upload = request.multipart
             response = await self._client.request(
                 request.operation.method,
                 url_for(self._settings, request),
                 params=request.params or None,
                 json=request.json,
+                content=upload.aiter() if upload else None,
+                headers=upload.headers() if upload else None,
             )
         except httpx.TimeoutException as exc:
             raise timeout_error(request, self._settings, self._timeouts, exc) from None

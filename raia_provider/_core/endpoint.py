@@ -7,13 +7,15 @@ type is the declaration's response type. Arguments are validated before any requ
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Generic, ParamSpec, Protocol, Self, TypeVar, overload
 
 from raia_provider._core.operation import RaiaRequest
+from raia_provider.models.pagination import Page
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class Sender(Protocol):
@@ -99,3 +101,97 @@ class AsyncEndpoint(_EndpointBase[P, R]):
         call.__name__ = call.__qualname__ = self.name
         call.__doc__ = self.__doc__
         return call
+
+
+class PagedEndpoint(Generic[P, T]):
+    """A blocking hook method that walks every page of a paginated list and yields its items.
+
+    Arguments are those of the declaration; ``page`` (default 1) is where the walk starts. They are
+    validated when the method is called, before any request, not when iteration begins.
+
+    :param declaration: a :class:`~raia_provider._core.operation.RaiaRequest` whose response is a ``Page``.
+    """
+
+    def __init__(self, declaration: Callable[P, RaiaRequest[Page[T]]]) -> None:
+        self.declaration: type[RaiaRequest[Page[T]]] = declaration  # type: ignore[assignment]
+        self.name = ""
+        self.__doc__ = f"Yield every item of ``{self.declaration.operation.label}``, page after page."
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, owner: None, owner_type: type | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, owner: Sender, owner_type: type | None = None) -> Callable[P, Iterator[T]]: ...
+
+    def __get__(self, owner: Sender | None, owner_type: type | None = None) -> Self | Callable[P, Iterator[T]]:
+        if owner is None:
+            return self
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+            if args:
+                raise TypeError(f"{self.name}() takes keyword arguments only")
+            first = self.declaration.build(**{**kwargs, "page": kwargs.get("page") or 1})
+            return _walk(first, owner.send)
+
+        call.__name__ = call.__qualname__ = self.name
+        call.__doc__ = self.__doc__
+        return call
+
+
+class AsyncPagedEndpoint(PagedEndpoint[P, T]):
+    """The async twin of :class:`PagedEndpoint`: an async iterator over every item of every page."""
+
+    @overload  # type: ignore[override]
+    def __get__(self, owner: None, owner_type: type | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, owner: AsyncSender, owner_type: type | None = None) -> Callable[P, AsyncIterator[T]]: ...
+
+    def __get__(
+        self, owner: AsyncSender | None, owner_type: type | None = None
+    ) -> Self | Callable[P, AsyncIterator[T]]:
+        if owner is None:
+            return self
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[T]:
+            if args:
+                raise TypeError(f"{self.name}() takes keyword arguments only")
+            first = self.declaration.build(**{**kwargs, "page": kwargs.get("page") or 1})
+            return _awalk(first, owner.asend)
+
+        call.__name__ = call.__qualname__ = self.name
+        call.__doc__ = self.__doc__
+        return call
+
+
+def _next_page(request: RaiaRequest[Page[T]], page: Page[T]) -> RaiaRequest[Page[T]] | None:
+    """The request for the page after ``page``, or ``None`` at the end.
+
+    Stops on ``hasNextPage: false``, on an empty page and past ``totalPages``, so that a server that
+    keeps saying "more" cannot make the walk endless.
+    """
+    if not page.has_next_page or not page.data or page.current_page >= page.total_pages:
+        return None
+    return request.model_copy(update={"page": page.current_page + 1})
+
+
+def _walk(request: RaiaRequest[Page[T]], send: Callable[[RaiaRequest[Page[T]]], Page[T]]) -> Iterator[T]:
+    current: RaiaRequest[Page[T]] | None = request
+    while current is not None:
+        page = send(current)
+        yield from page.data
+        current = _next_page(current, page)
+
+
+async def _awalk(
+    request: RaiaRequest[Page[T]], send: Callable[[RaiaRequest[Page[T]]], Awaitable[Page[T]]]
+) -> AsyncIterator[T]:
+    current: RaiaRequest[Page[T]] | None = request
+    while current is not None:
+        page = await send(current)
+        for item in page.data:
+            yield item
+        current = _next_page(current, page)

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from pydantic import TypeAdapter, ValidationError
 
+from raia_provider._core.multipart import FilePart, MultipartBody
 from raia_provider.exceptions import RaiaInputError
 from raia_provider.models.base import RaiaBody
 
@@ -43,6 +44,11 @@ class Operation:
     :param query: aliases of fields sent in the query string for a method that also has a body.
     :param success_status: the success status the spec documents (every 2xx is accepted; this one is
         what the emulator returns).
+    :param content: how the body travels: ``json``, or ``multipart`` (streamed ``multipart/form-data``).
+    :param not_found_is_empty: a 404 means "nothing here" and reads as an empty list (raia answers
+        ``GET /agent-files/by-api-key`` for an agent without files with 404 "Agent files not found.").
+    :param body_schema: the spec component schema the body mirrors, where the spec's body is a ``oneOf``
+        of several (one declaration per variant).
     """
 
     method: HttpMethod
@@ -50,6 +56,9 @@ class Operation:
     operation_id: str
     query: tuple[str, ...] = ()
     success_status: int = 200
+    content: Literal["json", "multipart"] = "json"
+    not_found_is_empty: bool = False
+    body_schema: str | None = None
     path_params: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -69,12 +78,14 @@ class PreparedRequest:
     :param path: the path with parameters filled in and percent-encoded.
     :param params: query-string parameters.
     :param json: the JSON body, or ``None`` for none.
+    :param multipart: the streamed multipart body of an upload, or ``None``.
     """
 
     operation: Operation
     path: str
     params: dict[str, str]
     json: Any | None
+    multipart: MultipartBody | None = None
 
 
 class RaiaRequest(RaiaBody, Generic[ResponseT]):
@@ -117,8 +128,23 @@ class RaiaRequest(RaiaBody, Generic[ResponseT]):
         else:
             query_keys = op.query
         params = {key: _query_value(wire.pop(key)) for key in query_keys if key in wire}
+        if op.content == "multipart":
+            return PreparedRequest(operation=op, path=path, params=params, json=None, multipart=self._multipart(wire))
         body = wire if op.method != "GET" and (wire or self._sends_empty_body()) else None
         return PreparedRequest(operation=op, path=path, params=params, json=body)
+
+    def _multipart(self, wire: dict[str, Any]) -> MultipartBody:
+        """Build the streamed form: the one :class:`FilePart` field, the rest as text fields."""
+        file_fields = [name for name, value in self if isinstance(value, FilePart)]
+        if len(file_fields) != 1:
+            raise TypeError(f"{type(self).__name__}: a multipart operation needs exactly one FilePart field")
+        field_info = type(self).model_fields[file_fields[0]]
+        wire.pop(field_info.alias or file_fields[0], None)
+        return MultipartBody(
+            {key: _query_value(value) for key, value in wire.items()},
+            field_name=field_info.alias or file_fields[0],
+            file=getattr(self, file_fields[0]),
+        )
 
     @classmethod
     def _sends_empty_body(cls) -> bool:

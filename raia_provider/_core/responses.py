@@ -50,6 +50,8 @@ def decode_response(
     :param adapter: validates the success body into the operation's response type.
     :param redact: removes the secret key from any text that came back from the server.
     """
+    if raw.status == 404 and request.operation.not_found_is_empty:
+        return adapter.validate_python([])
     if not 200 <= raw.status < 300:
         raise error_for_status(request, raw, redact)
     label = request.operation.label

@@ -31,11 +31,14 @@ class SyncTransport:
         :raises RaiaConnectionError: if no HTTP answer arrived.
         """
         try:
+            upload = request.multipart
             response = self._session.request(
                 request.operation.method,
                 url_for(self._settings, request),
                 params=request.params or None,
                 json=request.json,
+                data=upload.reader() if upload else None,
+                headers=upload.headers() if upload else None,
                 timeout=(self._timeouts.connect, self._timeouts.read),
             )
             content = response.content

@@ -11,19 +11,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow.sdk import BaseHook
 
 from raia_provider._core import form
-from raia_provider._core.endpoint import AsyncEndpoint, Endpoint
 from raia_provider._core.responses import decode_response
 from raia_provider._core.retry import RetryPolicy
 from raia_provider._core.settings import RaiaConnectionSettings
 from raia_provider._core.wire import Timeouts
 from raia_provider.exceptions import RaiaError
-from raia_provider.operations.agents import GetAgent
-from raia_provider.operations.prompts import (
-    CreatePrompt,
-    CreatePromptUploadUrl,
-    GetPromptResponse,
-    ProcessPrompt,
-)
+from raia_provider.operations.agents import AgentEndpoints
+from raia_provider.operations.prompts import PromptEndpoints
 
 if TYPE_CHECKING:
     from raia_provider._core.async_transport import AsyncTransport
@@ -34,11 +28,12 @@ R = TypeVar("R")
 _REDACTED = "***"
 
 
-class RaiaHook(BaseHook):
+class RaiaHook(PromptEndpoints, AgentEndpoints, BaseHook):
     """Talk to raia's external API with the agent key of a ``raia`` connection.
 
     Every operation is available twice: ``hook.process_prompt(prompt=...)`` blocks, and
-    ``await hook.aprocess_prompt(prompt=...)`` is for triggers and other async code. Arguments are keyword
+    ``await hook.aprocess_prompt(prompt=...)`` is for triggers and other async code; the methods come from
+    one mixin per resource in :mod:`raia_provider.operations`, each a line declaring which operation it sends. Arguments are keyword
     only and validated before any request. Transient failures (connection errors, timeouts, 5xx, 429) are
     retried with the hook's :class:`~raia_provider._core.retry.RetryPolicy`; others raise at once.
     Nothing happens on construction: the connection is read at the first call.
@@ -55,19 +50,6 @@ class RaiaHook(BaseHook):
     default_conn_name = form.DEFAULT_CONN_ID
     conn_type = form.CONN_TYPE
     hook_name = form.HOOK_NAME
-
-    # Prompts.
-    process_prompt = Endpoint(ProcessPrompt)
-    aprocess_prompt = AsyncEndpoint(ProcessPrompt)
-    create_prompt = Endpoint(CreatePrompt)
-    acreate_prompt = AsyncEndpoint(CreatePrompt)
-    get_prompt_response = Endpoint(GetPromptResponse)
-    aget_prompt_response = AsyncEndpoint(GetPromptResponse)
-    create_prompt_upload_url = Endpoint(CreatePromptUploadUrl)
-    acreate_prompt_upload_url = AsyncEndpoint(CreatePromptUploadUrl)
-    # Agent.
-    get_agent = Endpoint(GetAgent)
-    aget_agent = AsyncEndpoint(GetAgent)
 
     def __init__(
         self,

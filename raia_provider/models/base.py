@@ -6,9 +6,9 @@ Python attributes are snake_case; on the wire every field uses raia's own camelC
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 # Both directions use raia's camelCase names on the wire and accept Python names in code.
@@ -35,3 +35,12 @@ class RaiaBody(BaseModel):
     """A body sent to raia: unknown fields are refused, so a typo fails before any request is made."""
 
     model_config = ConfigDict(**_WIRE_NAMES, extra="forbid")
+
+
+def _discard(_: Any) -> None:
+    return None
+
+
+#: The response type of operations whose success body raia does not document ("200, no content"):
+#: whatever comes back (nothing, ``{}``, ``true``) is accepted and read as ``None``.
+NoContent = Annotated[None, BeforeValidator(_discard)]

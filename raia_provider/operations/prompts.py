@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from raia_provider._core.endpoint import AsyncEndpoint, Endpoint
 from raia_provider._core.operation import Operation, RaiaRequest
 from raia_provider.models.prompts import PromptBody, PromptJob, PromptResult, SignedUploadUrl
 
@@ -50,3 +51,16 @@ class CreatePromptUploadUrl(RaiaRequest[SignedUploadUrl]):
     operation = Operation("POST", "/prompts/upload-url", "ExternalApiPromptsController_createPromptFileSignedUploadUrl")
     file_name: str = Field(min_length=1)
     content_type: str = Field(min_length=1, pattern=r"^[\w.+-]+/[\w.+-]+")
+
+
+class PromptEndpoints:
+    """``RaiaHook`` methods for the prompt operations (blocking, and ``a``-prefixed async twins)."""
+
+    process_prompt = Endpoint(ProcessPrompt)
+    aprocess_prompt = AsyncEndpoint(ProcessPrompt)
+    create_prompt = Endpoint(CreatePrompt)
+    acreate_prompt = AsyncEndpoint(CreatePrompt)
+    get_prompt_response = Endpoint(GetPromptResponse)
+    aget_prompt_response = AsyncEndpoint(GetPromptResponse)
+    create_prompt_upload_url = Endpoint(CreatePromptUploadUrl)
+    acreate_prompt_upload_url = AsyncEndpoint(CreatePromptUploadUrl)

@@ -25,7 +25,8 @@ import raia_provider.models
 import raia_provider.operations
 from raia_provider._core.operation import RaiaRequest
 from raia_provider.models.agents import AgentProfile, AgentSkill, AgentWebhook, AIConfig
-from raia_provider.models.base import RaiaBody, RaiaModel
+from raia_provider.models.base import NoContent, RaiaBody, RaiaModel
+from raia_provider.models.pagination import Page
 from raia_provider.models.prompts import PromptFile, PromptJob, PromptResult, SignedUploadUrl
 
 SPEC_PATH = Path(__file__).parents[1] / "contract" / "raia-external-api.raw.openapi.json"
@@ -44,6 +45,9 @@ RESPONSE_MODELS: dict[type[BaseModel], list[str]] = {
     AgentWebhook: ["WebhookResponseDTO"],
     AgentSkill: ["BaseSkillResponseDTO"],
 }
+
+#: Request-body base classes that declarations inherit; each declaration is checked itself.
+BODY_BASES = {"PromptBody"}
 
 #: (model, alias) whose spec enum is deliberately read as an open string: raia adds values often (a new
 #: model or skill), and refusing the whole profile for it would break ``test_connection``.
@@ -148,6 +152,20 @@ def spec_operation(operation_id: str) -> tuple[str, str, dict[str, Any]]:
     raise AssertionError(f"operationId {operation_id} is not in the spec")
 
 
+def request_body_schema(declaration: type[RaiaRequest[Any]], spec_op: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema the declaration's body mirrors: JSON or multipart; one variant of a ``oneOf``."""
+    if "requestBody" not in spec_op:
+        return None
+    (content,) = spec_op["requestBody"]["content"].values()
+    schema = content["schema"]
+    if "oneOf" in schema:
+        variants = {ref["$ref"].rsplit("/", 1)[-1] for ref in schema["oneOf"]}
+        assert declaration.operation.body_schema in variants, f"{declaration.__name__}: name its oneOf variant"
+        return SCHEMAS[declaration.operation.body_schema]
+    assert declaration.operation.body_schema is None
+    return resolve(schema)
+
+
 @pytest.mark.parametrize("declaration", all_declarations(), ids=lambda d: d.__name__)
 def test_declaration_matches_spec_operation(declaration: type[RaiaRequest[Any]]) -> None:
     op = declaration.operation
@@ -155,6 +173,8 @@ def test_declaration_matches_spec_operation(declaration: type[RaiaRequest[Any]])
     assert (op.method, "/external" + op.path) == (method, path)
     assert spec_op["security"] == [{"Agent-Secret-Key": []}], "only agent-key operations are declared"
     assert str(op.success_status) in spec_op["responses"]
+    (content_type,) = spec_op.get("requestBody", {}).get("content", {"application/json": None})
+    assert op.content == ("multipart" if content_type == "multipart/form-data" else "json")
 
     fields = model_fields_by_alias(declaration)
     spec_path_params = {p["name"] for p in spec_op.get("parameters", []) if p["in"] == "path"}
@@ -163,14 +183,22 @@ def test_declaration_matches_spec_operation(declaration: type[RaiaRequest[Any]])
     for name in spec_path_params:
         assert fields[name].is_required()
     body_fields = {a for a in fields if a not in spec_path_params and a not in spec_query}
-    if "requestBody" in spec_op:
-        body = resolve(spec_op["requestBody"]["content"]["application/json"]["schema"])
+    body = request_body_schema(declaration, spec_op)
+    if body is not None:
         assert body_fields == set(body["properties"]), declaration.__name__
         check_fields(declaration, body, skip=spec_path_params | set(spec_query))
     else:
         assert body_fields == set(), f"{declaration.__name__} has body fields but the spec has no body"
     for name, param in spec_query.items():
+        assert name in fields, f"{declaration.__name__} lacks query parameter {name}"
         assert fields[name].is_required() == param.get("required", False)
+        nullable, literal = field_shape(fields[name].annotation)
+        if "enum" in param["schema"]:
+            assert literal == set(param["schema"]["enum"]), f"{declaration.__name__}.{name} enum"
+    if op.method == "GET" or (op.method == "DELETE" and body is None):
+        assert set(op.query) == set(), "query= is only for operations that also send a body"
+    else:
+        assert set(op.query) == set(spec_query)
 
 
 def test_every_response_model_is_held_against_the_spec() -> None:
@@ -182,25 +210,43 @@ def test_every_response_model_is_held_against_the_spec() -> None:
             for _, obj in inspect.getmembers(module, inspect.isclass)
             if issubclass(obj, (RaiaModel, RaiaBody)) and obj.__module__ == module.__name__
         }
-    # The base classes, and PromptBody, which is checked through the declarations that use it.
-    body_bases = {RaiaModel, RaiaBody} | {m for m in models if m.__name__ == "PromptBody"}
-    assert models - body_bases - set(RESPONSE_MODELS) == set()
+    # The base classes, the generic page envelope (held below, per list), and bodies that are checked
+    # through the declarations that inherit them.
+    exempt = {RaiaModel, RaiaBody, Page} | {m for m in models if m.__name__ in BODY_BASES}
+    assert models - exempt - set(RESPONSE_MODELS) == set()
 
 
-def test_success_response_types_match_spec_schemas() -> None:
-    expected = {
-        "ProcessPrompt": "ProcessPromptResponseDTO",
-        "CreatePrompt": "CreatePromptResponseDTO",
-        "GetPromptResponse": "GetResponseOnPromptResponseDTO",
-        "CreatePromptUploadUrl": "CreatePromptFileSignedUploadUrlResponseDTO",
-        "GetAgent": "GetAgentByApiKeyResponseDTO",
-    }
-    for declaration in all_declarations():
-        _, _, spec_op = spec_operation(declaration.operation.operation_id)
-        ref = spec_op["responses"][str(declaration.operation.success_status)]["content"]["application/json"]["schema"]
-        schema_name = ref["$ref"].rsplit("/", 1)[-1]
-        assert expected[declaration.__name__] == schema_name
-        model = next(m for m, names in RESPONSE_MODELS.items() if schema_name in names)
-        assert (
-            model in typing.get_args(declaration.response_adapter._type) or declaration.response_adapter._type is model
-        )  # type: ignore[attr-defined]
+def mirrored_models(schema_name: str) -> set[type[BaseModel]]:
+    return {model for model, names in RESPONSE_MODELS.items() if schema_name in names}
+
+
+def response_models_of(annotation: Any) -> set[Any]:
+    """Every class inside a response annotation (``X | None``, ``list[X]``, ``Page[X]``, ``Annotated``)."""
+    found = {annotation} if inspect.isclass(annotation) else set()
+    metadata = getattr(annotation, "__pydantic_generic_metadata__", None)
+    if metadata and metadata.get("origin") is Page:
+        found |= {Page} | {a for arg in metadata["args"] for a in response_models_of(arg)}
+    for arg in typing.get_args(annotation):
+        found |= response_models_of(arg)
+    return found
+
+
+@pytest.mark.parametrize("declaration", all_declarations(), ids=lambda d: d.__name__)
+def test_success_response_type_mirrors_the_spec(declaration: type[RaiaRequest[Any]]) -> None:
+    _, _, spec_op = spec_operation(declaration.operation.operation_id)
+    response = spec_op["responses"][str(declaration.operation.success_status)]
+    annotation = declaration.response_adapter._type  # type: ignore[attr-defined]
+    if "content" not in response:
+        assert annotation is NoContent, f"{declaration.__name__}: raia documents no body, expect NoContent"
+        return
+    schema_name = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    found = response_models_of(annotation)
+    if mirrored_models(schema_name) & found:
+        return
+    # A page envelope: the item model mirrors the envelope's "data" items.
+    schema = SCHEMAS[schema_name]
+    items = schema.get("properties", {}).get("data", {}).get("items", {}).get("$ref", "")
+    assert Page in found and mirrored_models(items.rsplit("/", 1)[-1]) & found, (
+        f"{declaration.__name__}: response {annotation} does not mirror {schema_name}"
+    )
+    check_fields(Page[Any], schema, skip={"data"})
