@@ -32,11 +32,11 @@ class RaiaHook(PromptEndpoints, AgentEndpoints, BaseHook):
     """Talk to raia's external API with the agent key of a ``raia`` connection.
 
     Every operation is available twice: ``hook.process_prompt(prompt=...)`` blocks, and
-    ``await hook.aprocess_prompt(prompt=...)`` is for triggers and other async code. The methods come from
-    one mixin per resource in :mod:`raia_provider.operations`: a line each, naming the operation it sends.
-    Arguments are keyword-only and validated before any request. Transient failures (connection errors, timeouts, 5xx, 429) are
-    retried with the hook's :class:`~raia_provider._core.retry.RetryPolicy`; others raise at once.
-    Nothing happens on construction: the connection is read at the first call.
+    ``await hook.aprocess_prompt(prompt=...)`` is for triggers and other async code. The methods come
+    from one mixin per resource in :mod:`raia_provider.operations`: a line each, naming the operation it
+    sends. Arguments are keyword-only and validated before any request. Transient failures (connection
+    errors, timeouts, 5xx, 429) are retried with the hook's :class:`~raia_provider._core.retry.RetryPolicy`;
+    others raise at once. Nothing happens on construction: the connection is read at the first call.
 
     :param raia_conn_id: the ``raia`` connection to use.
     :param retry_policy: how transient failures are retried; the default makes up to 5 attempts.
