@@ -6,7 +6,7 @@ The profile's ``API`` skill carries the agent's secret key in ``apiKey``. The pr
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from raia_provider.models.base import RaiaModel
 
@@ -30,6 +30,9 @@ class AIConfig(RaiaModel):
     ``model`` is kept as a string: raia adds models often and a new one must not break parsing.
     """
 
+    spec_schemas: ClassVar[tuple[str, ...]] = ("AIConfigResponseDTO",)
+    spec_open_enums: ClassVar[frozenset[str]] = frozenset({"model", "reasoningEffort", "reasoningMode"})
+
     id: str
     model: str
     temperature: float
@@ -47,6 +50,8 @@ class AIConfig(RaiaModel):
 class AgentWebhook(RaiaModel):
     """A webhook listed in the profile's ``WEBHOOK`` skill (spec: ``WebhookResponseDTO``; it has no id)."""
 
+    spec_schemas: ClassVar[tuple[str, ...]] = ("WebhookResponseDTO",)
+
     status: SkillStatus
     title: str
     description: str
@@ -58,9 +63,16 @@ class AgentWebhook(RaiaModel):
 class AgentSkill(RaiaModel):
     """One of the agent's skills; skill-specific fields are kept as extra fields.
 
+    ``webhooks`` belongs to the ``WEBHOOK`` skill (``WebhookSkillResponseDTO``); it is typed here so the
+    webhook operator can find existing webhooks without a list endpoint (raia has none).
+
     :param system_name: the skill's kind (``systemName``), e.g. ``API``, ``WEBHOOK``, ``SMS``.
     :param status: ``active`` or ``inactive``.
     """
+
+    spec_schemas: ClassVar[tuple[str, ...]] = ("BaseSkillResponseDTO",)
+    spec_open_enums: ClassVar[frozenset[str]] = frozenset({"systemName"})
+    spec_extra_fields: ClassVar[frozenset[str]] = frozenset({"webhooks"})
 
     system_name: str
     status: SkillStatus
@@ -75,6 +87,8 @@ class AgentSkill(RaiaModel):
 
 class AgentProfile(RaiaModel):
     """The profile of the agent that owns the connection's key."""
+
+    spec_schemas: ClassVar[tuple[str, ...]] = ("GetAgentByApiKeyResponseDTO",)
 
     organization_id: str
     organization_name: str

@@ -6,7 +6,7 @@ Python attributes are snake_case; on the wire every field uses raia's own camelC
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -21,7 +21,18 @@ _WIRE_NAMES = ConfigDict(
 )
 
 
-class RaiaModel(BaseModel):
+class SpecMirror:
+    """Which schemas of raia's OpenAPI document a model mirrors; a test holds each model against them."""
+
+    #: The component schemas this model mirrors (empty for request declarations: their operation says).
+    spec_schemas: ClassVar[tuple[str, ...]] = ()
+    #: Fields (raia names) whose spec enum is deliberately read as an open string: raia adds values often.
+    spec_open_enums: ClassVar[frozenset[str]] = frozenset()
+    #: Fields (raia names) the model adds to the mirrored schema; the model's docstring says why.
+    spec_extra_fields: ClassVar[frozenset[str]] = frozenset()
+
+
+class RaiaModel(SpecMirror, BaseModel):
     """A body raia sends back: unknown fields are kept (raia adds fields over time), aliases are camelCase."""
 
     model_config = ConfigDict(**_WIRE_NAMES, extra="allow")
@@ -31,7 +42,7 @@ class RaiaModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
-class RaiaBody(BaseModel):
+class RaiaBody(SpecMirror, BaseModel):
     """A body sent to raia: unknown fields are refused, so a typo fails before any request is made."""
 
     model_config = ConfigDict(**_WIRE_NAMES, extra="forbid")

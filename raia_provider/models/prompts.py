@@ -8,7 +8,7 @@ Spec schemas mirrored: ``ProcessPromptBodyDTO`` / ``CreatePromptBodyDTO`` (:clas
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -23,6 +23,8 @@ class PromptFile(RaiaBody):
     :param file_name: the file's name (``fileName``).
     :param storage_path: the ``storagePath`` returned by ``POST /prompts/upload-url``.
     """
+
+    spec_schemas: ClassVar[tuple[str, ...]] = ("PromptFileBodyDTO",)
 
     file_name: str = Field(min_length=1)
     storage_path: str = Field(min_length=1)
@@ -67,6 +69,8 @@ class PromptResult(RaiaModel):
     :param error: raia's error text; set when failed.
     """
 
+    spec_schemas: ClassVar[tuple[str, ...]] = ("ProcessPromptResponseDTO", "GetResponseOnPromptResponseDTO")
+
     status: PromptStatus
     total_tokens: int | None
     response: str | None
@@ -86,6 +90,8 @@ class PromptJob(RaiaModel):
     :param prompt_id: raia's opaque prompt id (``promptId``).
     """
 
+    spec_schemas: ClassVar[tuple[str, ...]] = ("CreatePromptResponseDTO",)
+
     prompt_id: str = Field(min_length=1)
 
 
@@ -95,6 +101,8 @@ class SignedUploadUrl(RaiaModel):
     :param signed_url: a pre-signed URL to upload the bytes to (``signedUrl``).
     :param storage_path: the path to pass in a prompt's ``files`` (``storagePath``).
     """
+
+    spec_schemas: ClassVar[tuple[str, ...]] = ("CreatePromptFileSignedUploadUrlResponseDTO",)
 
     signed_url: str
     storage_path: str

@@ -1,7 +1,8 @@
 """Every model and operation declaration held against raia's published OpenAPI, so drift shows.
 
 The spec is vendored in ``tests/contract/`` (byte-identical to the copy in raia's DevKit, SHA-256 checked).
-Deliberate differences are listed here with their reason; anything else must match: operation method and
+Deliberate differences are declared on each model (``spec_open_enums``, ``spec_extra_fields``, with the reason in
+its docstring); anything else must match: operation method and
 path, field names, required-ness, nullability and enum values.
 """
 
@@ -24,44 +25,33 @@ from pydantic.fields import FieldInfo
 import raia_provider.models
 import raia_provider.operations
 from raia_provider._core.operation import RaiaRequest
-from raia_provider.models.agents import AgentProfile, AgentSkill, AgentWebhook, AIConfig
 from raia_provider.models.base import NoContent, RaiaBody, RaiaModel
 from raia_provider.models.pagination import Page
-from raia_provider.models.prompts import PromptFile, PromptJob, PromptResult, SignedUploadUrl
 
 SPEC_PATH = Path(__file__).parents[1] / "contract" / "raia-external-api.raw.openapi.json"
 SPEC_SHA256 = "fabbd26bf357ed184896d80a6ffd36c6f4873b42e8ae457ea0d0ae7a2c377cda"
 SPEC = json.loads(SPEC_PATH.read_text())
 SCHEMAS = SPEC["components"]["schemas"]
 
-#: Response model -> the spec schemas it mirrors.
-RESPONSE_MODELS: dict[type[BaseModel], list[str]] = {
-    PromptResult: ["ProcessPromptResponseDTO", "GetResponseOnPromptResponseDTO"],
-    PromptJob: ["CreatePromptResponseDTO"],
-    SignedUploadUrl: ["CreatePromptFileSignedUploadUrlResponseDTO"],
-    PromptFile: ["PromptFileBodyDTO"],
-    AgentProfile: ["GetAgentByApiKeyResponseDTO"],
-    AIConfig: ["AIConfigResponseDTO"],
-    AgentWebhook: ["WebhookResponseDTO"],
-    AgentSkill: ["BaseSkillResponseDTO"],
-}
-
 #: Request-body base classes that declarations inherit; each declaration is checked itself.
 BODY_BASES = {"PromptBody"}
 
-#: (model, alias) whose spec enum is deliberately read as an open string: raia adds values often (a new
-#: model or skill), and refusing the whole profile for it would break ``test_connection``.
-OPEN_ENUMS = {
-    (AIConfig, "model"),
-    (AIConfig, "reasoningEffort"),
-    (AIConfig, "reasoningMode"),
-    (AgentSkill, "systemName"),
-}
-#: (model, alias) present in the model but not in the mirrored schema, with the reason.
-EXTRA_FIELDS = {
-    # The WEBHOOK skill's list (WebhookSkillResponseDTO) is typed on the base skill model, so the webhook
-    # operator can read it; every other skill's specific fields stay as extra fields.
-    (AgentSkill, "webhooks"),
+
+def all_models() -> set[type[BaseModel]]:
+    models: set[type[BaseModel]] = set()
+    for module_info in pkgutil.iter_modules(raia_provider.models.__path__):
+        module = importlib.import_module(f"raia_provider.models.{module_info.name}")
+        models |= {
+            obj
+            for _, obj in inspect.getmembers(module, inspect.isclass)
+            if issubclass(obj, (RaiaModel, RaiaBody)) and obj.__module__ == module.__name__
+        }
+    return models
+
+
+#: Model -> the spec schemas it mirrors, as each model declares in ``spec_schemas``.
+RESPONSE_MODELS: dict[type[BaseModel], tuple[str, ...]] = {
+    model: model.spec_schemas for model in all_models() if getattr(model, "spec_schemas", ())
 }
 
 
@@ -114,7 +104,7 @@ def check_fields(model: type[BaseModel], schema: dict[str, Any], skip: set[str] 
     }
     required = set(schema.get("required", [])) - skip
     fields = model_fields_by_alias(model)
-    extra = {alias for alias in fields if (model, alias) not in EXTRA_FIELDS} - set(properties)
+    extra = {alias for alias in fields if alias not in getattr(model, "spec_extra_fields", ())} - set(properties)
     assert not extra, f"{model.__name__} has fields the spec does not: {extra}"
     missing = set(properties) - set(fields)
     assert not missing, f"{model.__name__} lacks spec fields {missing}"
@@ -128,7 +118,7 @@ def check_fields(model: type[BaseModel], schema: dict[str, Any], skip: set[str] 
             assert issubclass(model, RaiaBody) or nullable, f"{model.__name__}.{alias} may be absent: accept None"
         if prop.get("nullable"):
             assert nullable, f"{model.__name__}.{alias} is nullable in the spec"
-        if "enum" in prop and (model, alias) not in OPEN_ENUMS:
+        if "enum" in prop and alias not in getattr(model, "spec_open_enums", ()):
             assert literal == set(prop["enum"]), f"{model.__name__}.{alias} enum differs from the spec"
 
 
@@ -201,19 +191,13 @@ def test_declaration_matches_spec_operation(declaration: type[RaiaRequest[Any]])
         assert set(op.query) == set(spec_query)
 
 
-def test_every_response_model_is_held_against_the_spec() -> None:
-    models = set()
-    for module_info in pkgutil.iter_modules(raia_provider.models.__path__):
-        module = importlib.import_module(f"raia_provider.models.{module_info.name}")
-        models |= {
-            obj
-            for _, obj in inspect.getmembers(module, inspect.isclass)
-            if issubclass(obj, (RaiaModel, RaiaBody)) and obj.__module__ == module.__name__
-        }
-    # The base classes, the generic page envelope (held below, per list), and bodies that are checked
+def test_every_model_is_held_against_the_spec() -> None:
+    # The base classes, the generic page envelope (held per list below), and bodies that are checked
     # through the declarations that inherit them.
-    exempt = {RaiaModel, RaiaBody, Page} | {m for m in models if m.__name__ in BODY_BASES}
-    assert models - exempt - set(RESPONSE_MODELS) == set()
+    exempt = {RaiaModel, RaiaBody, Page} | {m for m in all_models() if m.__name__ in BODY_BASES}
+    assert all_models() - exempt - set(RESPONSE_MODELS) == set()
+    for model, names in RESPONSE_MODELS.items():
+        assert all(name in SCHEMAS for name in names), f"{model.__name__}: unknown schema in {names}"
 
 
 def mirrored_models(schema_name: str) -> set[type[BaseModel]]:
