@@ -49,6 +49,8 @@ class Operation:
         ``GET /agent-files/by-api-key`` for an agent without files with 404 "Agent files not found.").
     :param body_schema: the spec component schema the body mirrors, where the spec's body is a ``oneOf``
         of several (one declaration per variant).
+    :param response_schema: the spec component schema the success body really has, where the spec
+        declares a wrong one (the declaration's docstring says why).
     """
 
     method: HttpMethod
@@ -59,6 +61,7 @@ class Operation:
     content: Literal["json", "multipart"] = "json"
     not_found_is_empty: bool = False
     body_schema: str | None = None
+    response_schema: str | None = None
     path_params: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -119,7 +122,9 @@ class RaiaRequest(RaiaBody, Generic[ResponseT]):
     def prepare(self) -> PreparedRequest:
         """Split the fields into path, query and body, as :class:`Operation` says."""
         op = self.operation
-        wire = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        # A streamed file is not JSON: it travels as the multipart body's file part, never in a dump.
+        files = {name for name, value in self if isinstance(value, FilePart)}
+        wire = self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude=files)
         path = op.path
         for alias in op.path_params:
             path = path.replace("{" + alias + "}", quote(str(wire.pop(alias)), safe=""))
@@ -129,21 +134,21 @@ class RaiaRequest(RaiaBody, Generic[ResponseT]):
             query_keys = op.query
         params = {key: _query_value(wire.pop(key)) for key in query_keys if key in wire}
         if op.content == "multipart":
-            return PreparedRequest(operation=op, path=path, params=params, json=None, multipart=self._multipart(wire))
+            return PreparedRequest(
+                operation=op, path=path, params=params, json=None, multipart=self._multipart(wire, files)
+            )
         body = wire if op.method != "GET" and (wire or self._sends_empty_body()) else None
         return PreparedRequest(operation=op, path=path, params=params, json=body)
 
-    def _multipart(self, wire: dict[str, Any]) -> MultipartBody:
+    def _multipart(self, wire: dict[str, Any], files: set[str]) -> MultipartBody:
         """Build the streamed form: the one :class:`FilePart` field, the rest as text fields."""
-        file_fields = [name for name, value in self if isinstance(value, FilePart)]
-        if len(file_fields) != 1:
+        if len(files) != 1:
             raise TypeError(f"{type(self).__name__}: a multipart operation needs exactly one FilePart field")
-        field_info = type(self).model_fields[file_fields[0]]
-        wire.pop(field_info.alias or file_fields[0], None)
+        (name,) = files
         return MultipartBody(
             {key: _query_value(value) for key, value in wire.items()},
-            field_name=field_info.alias or file_fields[0],
-            file=getattr(self, file_fields[0]),
+            field_name=type(self).model_fields[name].alias or name,
+            file=getattr(self, name),
         )
 
     @classmethod

@@ -17,7 +17,9 @@ from raia_provider._core.settings import RaiaConnectionSettings
 from raia_provider._core.wire import Timeouts
 from raia_provider.exceptions import RaiaError
 from raia_provider.operations.agents import AgentEndpoints
+from raia_provider.operations.files import FileEndpoints
 from raia_provider.operations.prompts import PromptEndpoints
+from raia_provider.operations.webhooks import WebhookEndpoints
 
 if TYPE_CHECKING:
     from raia_provider._core.async_transport import AsyncTransport
@@ -28,7 +30,7 @@ R = TypeVar("R")
 _REDACTED = "***"
 
 
-class RaiaHook(PromptEndpoints, AgentEndpoints, BaseHook):
+class RaiaHook(PromptEndpoints, AgentEndpoints, FileEndpoints, WebhookEndpoints, BaseHook):
     """Talk to raia's external API with the agent key of a ``raia`` connection.
 
     Every operation is available twice: ``hook.process_prompt(prompt=...)`` blocks, and

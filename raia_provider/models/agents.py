@@ -111,3 +111,43 @@ class AgentProfile(RaiaModel):
         :param system_name: the skill's ``systemName``.
         """
         return next((s for s in self.skills if s.system_name == system_name), None)
+
+
+class AgentStatistic(RaiaModel):
+    """The agent's usage over a period (spec: ``ExternalApiGetAgentStatisticResponseDTO``)."""
+
+    spec_schemas: ClassVar[tuple[str, ...]] = ("ExternalApiGetAgentStatisticResponseDTO",)
+
+    tokens_used: float
+    tokens_per_conversation: float
+    vapi_seconds_used: float
+    average_call_duration: float
+    sms_used: float
+    sms_per_conversation: float
+    emails_used: float
+    emails_per_conversation: float
+
+
+class AgentUsage(RaiaModel):
+    """What the agent used this month (spec: ``AgentUsageResponseDTO``, from ``GET /agents/limits``)."""
+
+    spec_schemas: ClassVar[tuple[str, ...]] = ("AgentUsageResponseDTO",)
+
+    emails_amount: float
+    sms_amount: float
+    tokens_amount: float
+    seconds_amount: float
+
+
+class AgentLimits(RaiaModel):
+    """The agent's monthly limits (spec: ``AgentLimitsResponseDTO``)."""
+
+    spec_schemas: ClassVar[tuple[str, ...]] = ("AgentLimitsResponseDTO",)
+
+    id: str
+    agent_id: str
+    is_organization_default: bool
+    tokens_amount_per_month: float
+    sms_amount_per_month: float
+    emails_amount_per_month: float
+    seconds_amount_per_month: float

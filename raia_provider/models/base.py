@@ -55,3 +55,12 @@ def _discard(_: Any) -> None:
 #: The response type of operations whose success body raia does not document ("200, no content"):
 #: whatever comes back (nothing, ``{}``, ``true``) is accepted and read as ``None``.
 NoContent = Annotated[None, BeforeValidator(_discard)]
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, dict) else value
+
+
+#: A list that raia's spec declares as a single object (NestJS swagger without ``isArray``): the list is
+#: what raia returns, and a lone object is read as a list of one (API_FACTS.md §0).
+OneOrMany = BeforeValidator(_one_or_many)
