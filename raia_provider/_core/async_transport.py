@@ -7,7 +7,7 @@ import httpx
 from raia_provider._core.operation import PreparedRequest
 from raia_provider._core.responses import RawResponse
 from raia_provider._core.settings import RaiaConnectionSettings
-from raia_provider._core.wire import Timeouts, connection_error, headers_for, timeout_error, url_for
+from raia_provider._core.wire import Timeouts, common_headers, connection_error, request_headers, timeout_error, url_for
 
 
 class AsyncTransport:
@@ -21,7 +21,7 @@ class AsyncTransport:
         self._settings = settings
         self._timeouts = timeouts
         self._client = httpx.AsyncClient(
-            headers=headers_for(settings),
+            headers=common_headers(),
             timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect),
         )
 
@@ -40,7 +40,7 @@ class AsyncTransport:
                 params=request.params or None,
                 json=request.json,
                 content=upload.aiter() if upload else None,
-                headers=upload.headers() if upload else None,
+                headers=request_headers(self._settings, request),
             )
         except httpx.TimeoutException as exc:
             raise timeout_error(request, self._settings, self._timeouts, exc) from None

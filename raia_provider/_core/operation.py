@@ -82,6 +82,7 @@ class PreparedRequest:
     :param params: query-string parameters.
     :param json: the JSON body, or ``None`` for none.
     :param multipart: the streamed multipart body of an upload, or ``None``.
+    :param auth_header: the header that carries the connection's key (raia: ``Agent-Secret-Key``).
     """
 
     operation: Operation
@@ -89,6 +90,7 @@ class PreparedRequest:
     params: dict[str, str]
     json: Any | None
     multipart: MultipartBody | None = None
+    auth_header: str = "Agent-Secret-Key"
 
 
 class RaiaRequest(RaiaBody, Generic[ResponseT]):
@@ -206,3 +208,34 @@ def describe_validation_error(exc: ValidationError, context: str, python_names: 
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def custom_request(
+    method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None, auth_header: str
+) -> PreparedRequest:
+    """Prepare a request for an operation the provider does not declare (see ``RaiaHook.request``).
+
+    :param method: ``GET``, ``POST``, ``PUT`` or ``DELETE``.
+    :param path: the path below the base URL, starting with ``/``, e.g. ``/agent-roles/by-api-key``.
+    :param json: the JSON body, if any.
+    :param params: query-string parameters, if any.
+    :param auth_header: the header that carries the connection's key.
+    :raises RaiaInputError: naming the argument that is wrong.
+    """
+    verbs: dict[str, HttpMethod] = {"GET": "GET", "POST": "POST", "PUT": "PUT", "DELETE": "DELETE"}
+    verb = verbs.get(method.upper()) if isinstance(method, str) else None
+    if verb is None:
+        raise RaiaInputError(f"argument 'method' must be GET, POST, PUT or DELETE, got {method!r}.")
+    if not isinstance(path, str) or not path.startswith("/") or "://" in path or any(c.isspace() for c in path):
+        raise RaiaInputError(
+            f"argument 'path' must be a path below the base URL starting with '/', e.g. '/agents/by-api-key'; "
+            f"got {path!r}."
+        )
+    if not isinstance(auth_header, str) or not _HEADER_NAME.match(auth_header):
+        raise RaiaInputError(f"argument 'auth_header' must be a header name, got {auth_header!r}.")
+    operation = Operation(verb, path, operation_id="(custom)")
+    query = {key: _query_value(value) for key, value in (params or {}).items() if value is not None}
+    return PreparedRequest(operation=operation, path=path, params=query, json=json, auth_header=auth_header)

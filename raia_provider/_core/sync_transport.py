@@ -7,7 +7,7 @@ import requests
 from raia_provider._core.operation import PreparedRequest
 from raia_provider._core.responses import RawResponse
 from raia_provider._core.settings import RaiaConnectionSettings
-from raia_provider._core.wire import Timeouts, connection_error, headers_for, timeout_error, url_for
+from raia_provider._core.wire import Timeouts, common_headers, connection_error, request_headers, timeout_error, url_for
 
 
 class SyncTransport:
@@ -21,7 +21,7 @@ class SyncTransport:
         self._settings = settings
         self._timeouts = timeouts
         self._session = requests.Session()
-        self._session.headers.update(headers_for(settings))
+        self._session.headers.update(common_headers())
 
     def send(self, request: PreparedRequest) -> RawResponse:
         """Send ``request`` once and return raia's answer, whatever its status.
@@ -38,7 +38,7 @@ class SyncTransport:
                 params=request.params or None,
                 json=request.json,
                 data=upload.reader() if upload else None,
-                headers=upload.headers() if upload else None,
+                headers=request_headers(self._settings, request),
                 timeout=(self._timeouts.connect, self._timeouts.read),
             )
             content = response.content

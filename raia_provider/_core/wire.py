@@ -42,12 +42,21 @@ def user_agent() -> str:
     )
 
 
-def headers_for(settings: RaiaConnectionSettings) -> dict[str, str]:
-    """Return the headers every request carries, the secret key included.
+def common_headers() -> dict[str, str]:
+    """The headers every request carries, set once on the pooled client."""
+    return {"User-Agent": user_agent(), "Accept": "application/json"}
+
+
+def request_headers(settings: RaiaConnectionSettings, request: PreparedRequest) -> dict[str, str]:
+    """The headers of one request: the key under the request's auth header, plus an upload's headers.
 
     :param settings: the validated connection.
+    :param request: the prepared request.
     """
-    return {AUTH_HEADER: settings.api_key, "User-Agent": user_agent(), "Accept": "application/json"}
+    headers = {request.auth_header: settings.api_key}
+    if request.multipart is not None:
+        headers.update(request.multipart.headers())
+    return headers
 
 
 def url_for(settings: RaiaConnectionSettings, request: PreparedRequest) -> str:

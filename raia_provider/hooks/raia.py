@@ -9,16 +9,20 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
+from pydantic import TypeAdapter
 
 from raia_provider._core import form
+from raia_provider._core.operation import PreparedRequest, custom_request
 from raia_provider._core.responses import decode_response
 from raia_provider._core.retry import RetryPolicy
 from raia_provider._core.settings import RaiaConnectionSettings
-from raia_provider._core.wire import Timeouts
+from raia_provider._core.wire import AUTH_HEADER, Timeouts
 from raia_provider.exceptions import RaiaError
 from raia_provider.operations.agents import AgentEndpoints
+from raia_provider.operations.conversations import ConversationEndpoints
 from raia_provider.operations.files import FileEndpoints
 from raia_provider.operations.prompts import PromptEndpoints
+from raia_provider.operations.users import UserEndpoints
 from raia_provider.operations.webhooks import WebhookEndpoints
 
 if TYPE_CHECKING:
@@ -28,9 +32,12 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 _REDACTED = "***"
+_ANY: TypeAdapter[Any] = TypeAdapter(Any)
 
 
-class RaiaHook(PromptEndpoints, AgentEndpoints, FileEndpoints, WebhookEndpoints, BaseHook):
+class RaiaHook(
+    PromptEndpoints, AgentEndpoints, FileEndpoints, WebhookEndpoints, ConversationEndpoints, UserEndpoints, BaseHook
+):
     """Talk to raia's external API with the agent key of a ``raia`` connection.
 
     Every operation is available twice: ``hook.process_prompt(prompt=...)`` blocks, and
@@ -117,13 +124,7 @@ class RaiaHook(PromptEndpoints, AgentEndpoints, FileEndpoints, WebhookEndpoints,
         :param request: an operation declaration, e.g. ``ProcessPrompt.build(prompt="...")``.
         :raises RaiaError: a typed subclass saying what went wrong; never containing the key.
         """
-        prepared = request.prepare()
-        transport = self._sync_transport
-        for attempt in self.retry_policy.retrying(self._sleep, prepared.operation.label):
-            with attempt:
-                raw = transport.send(prepared)
-                return decode_response(prepared, raw, request.response_adapter, self._redact)  # type: ignore[no-any-return]
-        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+        return self._send(request.prepare(), request.response_adapter)  # type: ignore[no-any-return]
 
     async def asend(self, request: RaiaRequest[R]) -> R:
         """Send one declared operation without blocking, retrying transient failures.
@@ -131,12 +132,64 @@ class RaiaHook(PromptEndpoints, AgentEndpoints, FileEndpoints, WebhookEndpoints,
         :param request: an operation declaration, e.g. ``GetPromptResponse.build(prompt_id="...")``.
         :raises RaiaError: a typed subclass saying what went wrong; never containing the key.
         """
-        prepared = request.prepare()
+        return await self._asend(request.prepare(), request.response_adapter)  # type: ignore[no-any-return]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        auth_header: str = AUTH_HEADER,
+    ) -> Any:
+        """Call any raia operation the provider does not declare, with the same retries and errors.
+
+        For example an organization-key operation, with a connection whose password holds that key::
+
+            hook.request("GET", "/agent-roles/by-api-key", auth_header="Organization-Secret-Key")
+
+        :param method: ``GET``, ``POST``, ``PUT`` or ``DELETE``.
+        :param path: the path below the connection's base URL, e.g. ``/agent-roles/by-api-key``.
+        :param json: the JSON body, if any.
+        :param params: query-string parameters, if any.
+        :param auth_header: the header that carries the connection's key.
+        :return: the decoded JSON answer (``None`` for an empty body).
+        """
+        return self._send(custom_request(method, path, json=json, params=params, auth_header=auth_header), _ANY)
+
+    async def arequest(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        auth_header: str = AUTH_HEADER,
+    ) -> Any:
+        """The async twin of :meth:`request`.
+
+        :param method: ``GET``, ``POST``, ``PUT`` or ``DELETE``.
+        :param path: the path below the connection's base URL.
+        :param json: the JSON body, if any.
+        :param params: query-string parameters, if any.
+        :param auth_header: the header that carries the connection's key.
+        """
+        prepared = custom_request(method, path, json=json, params=params, auth_header=auth_header)
+        return await self._asend(prepared, _ANY)
+
+    def _send(self, prepared: PreparedRequest, adapter: TypeAdapter[Any]) -> Any:
+        transport = self._sync_transport
+        for attempt in self.retry_policy.retrying(self._sleep, prepared.operation.label):
+            with attempt:
+                return decode_response(prepared, transport.send(prepared), adapter, self._redact)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _asend(self, prepared: PreparedRequest, adapter: TypeAdapter[Any]) -> Any:
         transport = await self._aget_transport()
         async for attempt in self.retry_policy.async_retrying(self._async_sleep, prepared.operation.label):
             with attempt:
-                raw = await transport.send(prepared)
-                return decode_response(prepared, raw, request.response_adapter, self._redact)  # type: ignore[no-any-return]
+                return decode_response(prepared, await transport.send(prepared), adapter, self._redact)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     def _redact(self, text: str) -> str:

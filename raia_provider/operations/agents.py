@@ -7,10 +7,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from raia_provider._core.endpoint import AsyncEndpoint, Endpoint
+from raia_provider._core.endpoint import AsyncEndpoint, AsyncPagedEndpoint, Endpoint, PagedEndpoint
 from raia_provider._core.operation import Operation, RaiaRequest
 from raia_provider.models.agents import AgentLimits, AgentProfile, AgentStatistic, AgentUsage
 from raia_provider.models.base import NoContent
+from raia_provider.models.pagination import Page
+from raia_provider.models.users import ConversationUser
 
 
 class GetAgent(RaiaRequest[AgentProfile]):
@@ -105,6 +107,30 @@ class RecordResourceUsage(RaiaRequest[NoContent]):
     amount: float = Field(ge=0)
 
 
+class ListAgentUsers(RaiaRequest[Page[ConversationUser]]):
+    """One page of the agent's conversation users (``iter_agent_users`` walks them all).
+
+    raia's spec declares the agent profile as this operation's response; the sibling
+    ``GET /agents/{id}/users`` (organization key) documents the page of users it really returns.
+
+    :param page: the page number, from 1.
+    :param page_size: users per page.
+    :param order_by: ``createdAt`` (the only documented order).
+    :param order_direction: ``ASC`` or ``DESC``.
+    """
+
+    operation = Operation(
+        "GET",
+        "/agents/users",
+        "ExternalApiAgentsController_getAgentUsersByApiKey",
+        response_schema="GetOrganizationAgentUsersResponseDTO",
+    )
+    page: int | None = Field(default=None, ge=1)
+    page_size: int | None = Field(default=None, ge=1)
+    order_by: Literal["createdAt"] | None = None
+    order_direction: Literal["ASC", "DESC"] | None = None
+
+
 class AgentEndpoints:
     """``RaiaHook`` methods for the agent operations (blocking, and ``a``-prefixed async twins)."""
 
@@ -122,3 +148,7 @@ class AgentEndpoints:
     adelete_agent_limits = AsyncEndpoint(DeleteAgentLimits)
     record_resource_usage = Endpoint(RecordResourceUsage)
     arecord_resource_usage = AsyncEndpoint(RecordResourceUsage)
+    iter_agent_users = PagedEndpoint(ListAgentUsers)
+    aiter_agent_users = AsyncPagedEndpoint(ListAgentUsers)
+    get_agent_users_page = Endpoint(ListAgentUsers)
+    aget_agent_users_page = AsyncEndpoint(ListAgentUsers)

@@ -339,3 +339,46 @@ def test_test_connection_reports_a_bad_connection(set_connection: Any) -> None:
     set_connection(key="")
     ok, message = RaiaHook().test_connection()
     assert (ok, "password field) is empty" in message) == (False, True)
+
+
+# -- the low-level request method ---------------------------------------------------------------------
+
+
+def test_request_sends_any_operation_with_a_chosen_auth_header(hook: RaiaHook, mocked: Any) -> None:
+    mocked.get(
+        url("/agent-roles/by-api-key"),
+        json=[{"id": "r1", "name": "Support"}],
+        match=[
+            matchers.header_matcher({"Organization-Secret-Key": TEST_KEY}),
+            matchers.query_param_matcher({"page": "2"}),
+        ],
+    )
+    roles = hook.request("get", "/agent-roles/by-api-key", params={"page": 2}, auth_header="Organization-Secret-Key")
+    assert roles == [{"id": "r1", "name": "Support"}]
+    assert "Agent-Secret-Key" not in mocked.calls[0].request.headers
+
+
+def test_request_shares_retries_and_error_mapping(hook: RaiaHook, mocked: Any, sleeps: SleepRecorder) -> None:
+    mocked.post(url("/organizations"), status=503, json=SERVER_ERROR)
+    mocked.post(url("/organizations"), status=403, json=FORBIDDEN)
+    with pytest.raises(RaiaAuthError, match=r"raia answered POST /organizations with HTTP 403"):
+        hook.request("POST", "/organizations", json={"name": "Acme"}, auth_header="Super-Admin-Secret-Key")
+    assert len(sleeps.waits) == 1
+    assert json.loads(mocked.calls[0].request.body) == {"name": "Acme"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"method": "PATCH", "path": "/x"}, "argument 'method' must be GET, POST, PUT or DELETE"),
+        ({"method": "GET", "path": "agents"}, "argument 'path' must be a path below the base URL"),
+        ({"method": "GET", "path": "https://evil.example/x"}, "argument 'path'"),
+        ({"method": "GET", "path": "/x", "auth_header": "Bad Header:"}, "argument 'auth_header'"),
+    ],
+)
+def test_request_validates_before_sending(
+    hook: RaiaHook, mocked: Any, arguments: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(RaiaInputError, match=expected):
+        hook.request(**arguments)
+    assert len(mocked.calls) == 0
