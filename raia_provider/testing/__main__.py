@@ -1,7 +1,8 @@
 """Run the raia emulator from the command line.
 
 ``python -m raia_provider.testing --port N --key KEY [--host 127.0.0.1] [--agent-name NAME]
-[--prompt-delay S] [--latency S] [--pending-style null|status|alternate] [--rate-limit RPS] [--burst N]``
+[--prompt-delay S] [--latency S] [--pending-style null|status|alternate] [--rate-limit RPS] [--burst N]
+[--message-delay S] [--message-status-vocabulary spec|release_notes] [--vector-store-delay S]``
 
 Prints one line ``raia emulator listening on http://127.0.0.1:PORT/external`` (flushed) once it serves, so a
 parent process can read the port (``--port 0`` picks a free one). Without ``--key`` a key is generated and
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from raia_provider.testing.emulator.net import loopback_host
-from raia_provider.testing.emulator.state import DEFAULT_AGENT_NAME, PENDING_STYLES
+from raia_provider.testing.emulator.state import DEFAULT_AGENT_NAME, MESSAGE_STATUS_VOCABULARIES, PENDING_STYLES
 
 
 def _delay(text: str) -> float | None:
@@ -51,6 +52,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--pending-style", choices=PENDING_STYLES, default="null", help="body of a not-ready poll")
     parser.add_argument("--rate-limit", type=float, default=None, help="requests per second per agent")
     parser.add_argument("--burst", type=int, default=None, help="token-bucket size for --rate-limit")
+    parser.add_argument(
+        "--message-delay",
+        type=_delay,
+        default=0.2,
+        help="seconds until an async message is answered; 'none' holds answers until completed via the control API",
+    )
+    parser.add_argument(
+        "--message-status-vocabulary",
+        choices=MESSAGE_STATUS_VOCABULARIES,
+        default="spec",
+        help="status words of a message poll: spec (pending/completed/failed) or release_notes (running/...)",
+    )
+    parser.add_argument(
+        "--vector-store-delay",
+        type=_delay,
+        default=0.2,
+        help="seconds an agent file stays 'processing' in the vector store; 'none' holds it",
+    )
     return parser
 
 
@@ -82,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             pending_style=args.pending_style,
             rate_limit=args.rate_limit,
             burst=args.burst,
+            message_delay=args.message_delay,
+            message_status_vocabulary=args.message_status_vocabulary,
+            vector_store_delay=args.vector_store_delay,
         )
     except ValueError as error:
         parser.error(str(error))

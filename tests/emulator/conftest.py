@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,32 @@ class Api:
         :param kwargs: passed to :meth:`call`.
         """
         return self.call("GET", f"/prompts/{prompt_id}/response-on", **kwargs)
+
+    def user(self, key: str | None = "default", **fields: Any) -> dict[str, Any]:
+        """``POST /users`` (defaults: a first and last name and a fresh email) and return the user DTO.
+
+        :param key: the key to send.
+        :param fields: body fields.
+        """
+        body = {"firstName": "Ada", "lastName": "Lovelace", **fields}
+        if not {"email", "phoneNumber", "fkId"} & set(body):
+            body["email"] = f"{uuid.uuid4().hex[:12]}@example.com"
+        response = self.call("POST", "/users", json=body, key=key)
+        assert response.status_code == 201, response.text
+        user: dict[str, Any] = response.json()
+        return user
+
+    def conversation(self, user_id: str | None = None, **fields: Any) -> dict[str, Any]:
+        """``POST /conversations`` (for a new user unless given) and return the conversation DTO.
+
+        :param user_id: the conversation user.
+        :param fields: other body fields.
+        """
+        user_id = user_id or self.user()["id"]
+        response = self.call("POST", "/conversations", json={"conversationUserId": user_id, **fields})
+        assert response.status_code == 201, response.text
+        conversation: dict[str, Any] = response.json()
+        return conversation
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,20 @@ def _stop(process: subprocess.Popen[str], sig: signal.Signals = signal.SIGTERM) 
 @pytest.fixture(scope="module")
 def cli_emulator() -> Iterator[tuple[subprocess.Popen[str], str]]:
     """The CLI emulator in a subprocess, with its printed ``/external`` base URL."""
-    process = _spawn("--port", "0", "--key", "cli-secret-key-123456", "--agent-name", "CLI Agent")
+    process = _spawn(
+        "--port",
+        "0",
+        "--key",
+        "cli-secret-key-123456",
+        "--agent-name",
+        "CLI Agent",
+        "--message-delay",
+        "none",
+        "--message-status-vocabulary",
+        "release_notes",
+        "--vector-store-delay",
+        "0",
+    )
     assert process.stdout is not None
     line = process.stdout.readline().strip()  # blocks until the server serves (or the process dies)
     match = LISTENING.match(line)
@@ -115,3 +128,15 @@ def test_cli_refuses_non_loopback_hosts(host: str) -> None:
 
     assert process.returncode == 2
     assert "loopback" in stderr
+
+
+def test_cli_conversation_knobs(cli_emulator: tuple[subprocess.Popen[str], str]) -> None:
+    _, base_url = cli_emulator
+    with EmulatorClient(base_url) as control:
+        control.reset()
+        config = control.config
+        assert (config.message_delay, config.message_status_vocabulary, config.vector_store_delay) == (
+            None,
+            "release_notes",
+            0,
+        )

@@ -130,3 +130,58 @@ def test_control_api_validation_errors_are_fastapi_style(raia_emulator: RaiaEmul
 
     assert response.status_code == 422
     assert "detail" in response.json()
+
+
+def test_conversation_side_through_the_client(control: EmulatorClient, raia_emulator: RaiaEmulator, api: Api) -> None:
+    control.configure(message_delay=None, vector_store_delay=None, message_status_vocabulary="release_notes")
+    user = control.seed_user(email="seeded@example.com", fk_id="crm-9")
+    conversation = control.seed_conversation(user.id, title="Seeded", channel="sms", mode="manual")
+    question = api.call("POST", f"/conversations/{conversation.id}/messages/async", json={"message": "Hi"}).json()
+    poll = f"/conversations/{conversation.id}/messages/{question['id']}/response-on"
+
+    assert api.call("GET", poll).json() == {"status": "running"}
+    job = control.complete_message(question["id"], response="Hello!")
+    assert (job.status, job.question_id) == ("completed", question["id"])
+    assert api.call("GET", poll).json()["message"]["message"] == "Hello!"
+    second = api.call("POST", f"/conversations/{conversation.id}/messages/async", json={"message": "?"}).json()
+    assert control.fail_message(second["id"], error="nope").error == "nope"
+    with pytest.raises(ValueError, match="already"):
+        control.fail_message(second["id"])
+    with pytest.raises(KeyError):
+        control.complete_message("unknown")
+
+    upload = api.call(
+        "POST", "/agent-files/upload", files={"file": ("a.txt", b"abc")}, data={"autoAddToVectorStore": "true"}
+    ).json()
+    assert control.complete_vector_store(upload["id"]).vector_store_status == "done"
+    other = api.call(
+        "POST", "/agent-files/upload", files={"file": ("b.txt", b"b")}, data={"autoAddToVectorStore": "true"}
+    )
+    assert control.fail_vector_store(other.json()["id"]).vector_store_status == "failed"
+    api.call(
+        "POST",
+        "/agents/webhooks",
+        json={"title": "t", "description": "d", "url": "https://x.example.com", "triggerCondition": "manual"},
+    )
+
+    assert control.users() == raia_emulator.users()
+    assert [u.email for u in control.users()] == ["seeded@example.com"]
+    assert control.conversations() == raia_emulator.conversations()
+    assert control.messages(conversation.id) == raia_emulator.messages(conversation.id)
+    assert [m.sender_role for m in control.messages()] == ["conversation_user", "assistant", "conversation_user"]
+    assert control.agent_files() == raia_emulator.agent_files()
+    assert control.webhooks() == raia_emulator.webhooks()
+    assert control.usage() == raia_emulator.usage()
+    assert [(e.kind, e.amount) for e in control.usage()] == [("tokens", 2)]  # words: "Hi" + "Hello!"
+    with pytest.raises(ValueError, match="already exists"):
+        control.seed_user(email="seeded@example.com")
+    with pytest.raises(KeyError):
+        control.seed_conversation("nobody")
+    with pytest.raises(KeyError):
+        control.users(agent_id="no-such-agent")
+    agent = control.add_agent(name="Second")
+    assert control.users(agent_id=agent.id) == []
+    assert control.seed_user(agent_id=agent.id, fk_id="x").agent_id == agent.id
+
+    control.reset()
+    assert raia_emulator.users() == raia_emulator.conversations() == raia_emulator.agent_files() == []

@@ -152,3 +152,47 @@ def test_constructor_knobs_are_what_reset_returns_to() -> None:
     emulator.reset()
 
     assert emulator.config == EmulatorConfig(prompt_delay=None, latency=0.1, pending_style="status", rate_limit=2)
+
+
+def test_message_answer_settles_on_first_poll_at_or_after_the_delay() -> None:
+    clock = FakeClock()
+    state = EmulatorState(key="k", config=EmulatorConfig(message_delay=2.0), clock=clock)
+    agent = state.default_agent
+    user = state.workspace.create_user(agent.id, first_name="A", last_name="B", fk_id="1")
+    conversation = state.workspace.create_conversation(agent.id, user.id)
+    question, _ = state.workspace.send_message(
+        agent.id, agent.name, conversation.id, "Hi", delay=state.config.message_delay
+    )
+
+    clock.now += 1.999
+    assert state.workspace.poll_message(agent.id, conversation.id, question.id)[0].status == "pending"
+    clock.now += 0.001
+    job, reply = state.workspace.poll_message(agent.id, conversation.id, question.id)
+    assert job.status == "completed"
+    assert reply is not None
+    assert reply.question_id == question.id
+
+
+def test_vector_store_processing_ends_after_the_delay() -> None:
+    clock = FakeClock()
+    state = EmulatorState(key="k", config=EmulatorConfig(vector_store_delay=5.0), clock=clock)
+    agent_id = state.default_agent.id
+    agent_file = state.workspace.add_file(
+        agent_id, file_name="a.txt", content_type="text/plain", size=1, sha256="0", to_vector_store=True, delay=5.0
+    )
+
+    clock.now += 4.9
+    assert [f.vector_store_status for f in state.workspace.files(agent_id)] == ["processing"]
+    clock.now += 0.1
+    assert [f.vector_store_status for f in state.workspace.files(agent_id)] == ["done"]
+    assert agent_file.vector_store_status == "processing"  # records are snapshots
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"message_delay": -1}, {"vector_store_delay": -0.5}, {"message_status_vocabulary": "docs"}],
+)
+def test_invalid_conversation_knobs_are_refused(raia_emulator: RaiaEmulator, changes: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - each knob has its own message
+        raia_emulator.configure(**changes)
+    assert raia_emulator.config == EmulatorConfig()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import time
 from typing import TYPE_CHECKING
@@ -73,17 +74,49 @@ def test_non_json_bodies_are_kept_as_text(raia_emulator: RaiaEmulator, api: Api)
     assert raia_emulator.requests()[0].body == "prompt=hi"
 
 
-def test_multipart_bodies_keep_field_names_and_file_sizes_only(raia_emulator: RaiaEmulator, api: Api) -> None:
+def test_multipart_bodies_keep_fields_and_file_digests_only(raia_emulator: RaiaEmulator, api: Api) -> None:
+    content = b"x" * 1234
     api.call(
         "POST",
         "/agent-files/upload",
-        files={"file": ("notes.txt", b"x" * 1234, "text/plain")},
+        files={"file": ("notes.txt", content, "text/plain")},
         data={"autoAddToVectorStore": "true"},
     )
 
     entry = raia_emulator.requests()[0]
-    assert entry.status == 404  # not emulated yet, but logged
-    assert entry.body == {"fields": ["autoAddToVectorStore"], "files": {"file": 1234}}
+    assert entry.status == 200
+    assert entry.body == {
+        "fields": {"autoAddToVectorStore": "true"},
+        "files": [
+            {
+                "field": "file",
+                "fileName": "notes.txt",
+                "contentType": "text/plain",
+                "size": 1234,
+                "sha256": hashlib.sha256(content).hexdigest(),
+            }
+        ],
+    }
+
+
+def test_multipart_body_of_a_refused_request_is_logged_before_the_answer(raia_emulator: RaiaEmulator, api: Api) -> None:
+    """A 403 is answered without reading the body; the log still has its digest (drained first)."""
+    response = api.call("POST", "/agent-files/upload", key="wrong", files={"file": ("a.txt", b"abc", "text/plain")})
+
+    assert response.status_code == 403
+    (entry,) = raia_emulator.requests()
+    assert entry.status == 403
+    assert entry.body["files"][0]["size"] == 3
+
+
+def test_unparseable_multipart_body_is_logged_as_a_note(raia_emulator: RaiaEmulator, api: Api) -> None:
+    response = api.call(
+        "POST", "/agent-files/upload", data=b"garbage", headers={"Content-Type": "multipart/form-data; boundary=x"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "Failed to upload agent file."
+    assert raia_emulator.requests()[0].body.startswith("<unparseable multipart body, 7 bytes")
 
 
 def test_the_key_is_never_stored(raia_emulator: RaiaEmulator, api: Api) -> None:

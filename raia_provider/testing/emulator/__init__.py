@@ -2,19 +2,25 @@
 
 * :mod:`.answers` — deterministic answers and the fail marker;
 * :mod:`.errors` — raia's error bodies;
-* :mod:`.validation` — request body models, 400 details in class-validator style;
+* :mod:`.validation` — prompt body models, 400 details in class-validator style;
+* :mod:`.bodies` — body and query checks of the conversation-side operations;
+* :mod:`.multipart` — streaming digest of multipart uploads (size and SHA-256, never the bytes);
+* :mod:`.records` / :mod:`.workspace` — per-agent users, conversations, messages, files, webhooks, limits,
+  usage and feedback, and their life cycles;
+* :mod:`.dtos` — raia's response DTOs built from those records;
 * :mod:`.matching` — method/path patterns for faults and log filters;
 * :mod:`.faults` — fault rules and the token-bucket rate limiter;
 * :mod:`.requestlog` — the request log (key never stored);
 * :mod:`.state` — agents, prompts, uploads, knobs (thread-safe);
 * :mod:`.pipeline` — ASGI middleware: latency, faults, routing 404, auth, rate limit, logging;
-* :mod:`.routes` — the ``/external`` routers, one per resource;
+* :mod:`.routes` — the ``/external`` routers, one per resource (all 44 ``Agent-Secret-Key`` operations;
+  each module's docstring states its contract choices);
 * :mod:`.control` — the ``/_emulator`` control API;
 * :mod:`.app` — the FastAPI app factory;
 * :mod:`.server` — ``RaiaEmulator`` (uvicorn in a background thread);
 * :mod:`.client` — ``EmulatorClient`` for an emulator in another process;
 * :mod:`.contract` — raia's spec with its known defects fixed, for contract tests;
-* :mod:`.net` — path prefixes and loopback-only hosts.
+* :mod:`.net` — path prefixes, loopback-only hosts, the webhook public-URL check (no DNS).
 
 Contract choices where raia's facts are unsure (see ``API_FACTS.md``), each also noted where implemented:
 

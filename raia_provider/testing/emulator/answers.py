@@ -1,7 +1,9 @@
 """Deterministic answers of the emulated agent.
 
 Tests assert on exact text, so every answer is a pure function of the prompt, the agent's name and the
-names of the attached files. A prompt containing :data:`FAIL_MARKER` fails, on the sync and the async path.
+names of the attached files. A prompt containing :data:`FAIL_MARKER` fails, on the sync and the async path;
+so does a conversation message, and an agent file whose name contains it fails its vector-store upload.
+Conversation messages are answered with the same :func:`answer_for` text.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ FAIL_MARKER = "[[fail]]"
 
 FAILURE_MESSAGE = "The agent could not process the prompt (emulated failure)."
 """The ``error`` text of a prompt failed by :data:`FAIL_MARKER`."""
+
+MESSAGE_FAILURE_MESSAGE = "The agent could not process the message (emulated failure)."
+"""The ``error`` of a conversation message failed by :data:`FAIL_MARKER` (or by the control API)."""
 
 PromptStatus = Literal["pending", "completed", "failed"]
 

@@ -7,10 +7,22 @@ from typing import Any, Unpack
 
 import httpx
 
-from raia_provider.testing.emulator.answers import FAILURE_MESSAGE, Outcome
+from raia_provider.testing.emulator.answers import FAILURE_MESSAGE, MESSAGE_FAILURE_MESSAGE, Outcome
 from raia_provider.testing.emulator.faults import Fault, FaultKind
 from raia_provider.testing.emulator.matching import ANY
 from raia_provider.testing.emulator.net import CONTROL_PREFIX, EXTERNAL_PREFIX
+from raia_provider.testing.emulator.records import (
+    AgentFile,
+    Channel,
+    Conversation,
+    ConversationMode,
+    ConversationUser,
+    Message,
+    MessageFile,
+    MessageJob,
+    UsageEvent,
+    Webhook,
+)
 from raia_provider.testing.emulator.requestlog import RecordedRequest
 from raia_provider.testing.emulator.state import Agent, ConfigChanges, EmulatorConfig, PromptRecord
 
@@ -24,6 +36,18 @@ def _prompt(data: dict[str, Any]) -> PromptRecord:
             "outcome": Outcome(**outcome) if outcome else None,
         }
     )
+
+
+def _message(data: dict[str, Any]) -> Message:
+    return Message(**{**data, "files": tuple(MessageFile(**item) for item in data.get("files", ()))})
+
+
+def _job(data: dict[str, Any]) -> MessageJob:
+    return MessageJob(**{**data, "file_names": tuple(data.get("file_names", ()))})
+
+
+def _owner(agent_id: str | None) -> dict[str, str]:
+    return {} if agent_id is None else {"agent_id": agent_id}
 
 
 class EmulatorClient:
@@ -57,7 +81,7 @@ class EmulatorClient:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._http.request(method, path, **kwargs)
-        # Mirror RaiaEmulator's exceptions: bad arguments -> ValueError, unknown prompt -> KeyError.
+        # Mirror RaiaEmulator's exceptions: bad arguments -> ValueError, unknown id -> KeyError.
         if response.status_code in {400, 409, 422}:
             raise ValueError(response.json().get("detail"))
         if response.status_code == 404:
@@ -167,6 +191,134 @@ class EmulatorClient:
         :param error: the error text.
         """
         return _prompt(self._call("POST", f"/prompts/{prompt_id}/fail", json={"error": error}))
+
+    def complete_message(self, question_id: str, response: str | None = None) -> MessageJob:
+        """Answer a pending conversation question now.
+
+        :param question_id: the question message id.
+        :param response: the reply text (default: the deterministic answer).
+        """
+        return _job(self._call("POST", f"/messages/{question_id}/complete", json={"response": response}))
+
+    def fail_message(self, question_id: str, error: str = MESSAGE_FAILURE_MESSAGE) -> MessageJob:
+        """Fail a pending conversation question now.
+
+        :param question_id: the question message id.
+        :param error: the error text.
+        """
+        return _job(self._call("POST", f"/messages/{question_id}/fail", json={"error": error}))
+
+    def complete_vector_store(self, file_id: str) -> AgentFile:
+        """End an agent file's processing vector-store upload ``done``.
+
+        :param file_id: the agent file id.
+        """
+        return AgentFile(**self._call("POST", f"/agent-files/{file_id}/complete"))
+
+    def fail_vector_store(self, file_id: str) -> AgentFile:
+        """End an agent file's processing vector-store upload ``failed``.
+
+        :param file_id: the agent file id.
+        """
+        return AgentFile(**self._call("POST", f"/agent-files/{file_id}/fail"))
+
+    def seed_user(
+        self,
+        first_name: str = "Test",
+        last_name: str = "User",
+        *,
+        email: str | None = None,
+        phone_number: str | None = None,
+        fk_id: str | None = None,
+        fk_user_id: str | None = None,
+        agent_id: str | None = None,
+    ) -> ConversationUser:
+        """Create a conversation user (see ``RaiaEmulator.seed_user``).
+
+        :param first_name: first name.
+        :param last_name: last name.
+        :param email: email.
+        :param phone_number: phone number.
+        :param fk_id: fkId.
+        :param fk_user_id: fkUserId.
+        :param agent_id: the owning agent (default agent when omitted).
+        """
+        spec = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "phone_number": phone_number,
+            "fk_id": fk_id,
+            "fk_user_id": fk_user_id,
+            "agent_id": agent_id,
+        }
+        return ConversationUser(**self._call("POST", "/users", json=spec))
+
+    def seed_conversation(
+        self,
+        user_id: str,
+        *,
+        title: str | None = None,
+        channel: Channel = "api",
+        mode: ConversationMode = "ai",
+        agent_id: str | None = None,
+    ) -> Conversation:
+        """Create a conversation (see ``RaiaEmulator.seed_conversation``).
+
+        :param user_id: the conversation user.
+        :param title: title.
+        :param channel: ``api``, ``email``, ``sms`` or ``voice``.
+        :param mode: ``ai`` or ``manual``.
+        :param agent_id: the owning agent (default agent when omitted).
+        """
+        spec = {"user_id": user_id, "title": title, "channel": channel, "mode": mode, "agent_id": agent_id}
+        return Conversation(**self._call("POST", "/conversations", json=spec))
+
+    def users(self, agent_id: str | None = None) -> list[ConversationUser]:
+        """An agent's conversation users.
+
+        :param agent_id: the agent (default agent when omitted).
+        """
+        return [ConversationUser(**item) for item in self._call("GET", "/users", params=_owner(agent_id))]
+
+    def conversations(self, agent_id: str | None = None) -> list[Conversation]:
+        """An agent's conversations.
+
+        :param agent_id: the agent (default agent when omitted).
+        """
+        return [Conversation(**item) for item in self._call("GET", "/conversations", params=_owner(agent_id))]
+
+    def messages(self, conversation_id: str | None = None, agent_id: str | None = None) -> list[Message]:
+        """An agent's messages (or one conversation's).
+
+        :param conversation_id: only this conversation's.
+        :param agent_id: the agent (default agent when omitted).
+        """
+        params = _owner(agent_id)
+        if conversation_id is not None:
+            params["conversation_id"] = conversation_id
+        return [_message(item) for item in self._call("GET", "/messages", params=params)]
+
+    def agent_files(self, agent_id: str | None = None) -> list[AgentFile]:
+        """An agent's knowledge-base files.
+
+        :param agent_id: the agent (default agent when omitted).
+        """
+        return [AgentFile(**item) for item in self._call("GET", "/agent-files", params=_owner(agent_id))]
+
+    def webhooks(self, agent_id: str | None = None) -> list[Webhook]:
+        """An agent's webhooks.
+
+        :param agent_id: the agent (default agent when omitted).
+        """
+        return [Webhook(**item) for item in self._call("GET", "/webhooks", params=_owner(agent_id))]
+
+    def usage(self, agent_id: str | None = None) -> list[UsageEvent]:
+        """An agent's usage events.
+
+        :param agent_id: the agent (default agent when omitted).
+        """
+        return [UsageEvent(**item) for item in self._call("GET", "/usage", params=_owner(agent_id))]
 
     def reset(self) -> None:
         """Back to the initial state."""

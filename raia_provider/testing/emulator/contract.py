@@ -24,15 +24,107 @@ SERVED_OPERATIONS: tuple[tuple[str, str], ...] = (
     ("GET", "/external/prompts/{id}/response-on"),
     ("POST", "/external/prompts/upload-url"),
     ("GET", "/external/agents/by-api-key"),
+    ("GET", "/external/agents/statistic"),
+    ("GET", "/external/agents/users"),
+    ("GET", "/external/agents/limits"),
+    ("POST", "/external/agents/limits"),
+    ("PUT", "/external/agents/limits"),
+    ("DELETE", "/external/agents/limits"),
+    ("POST", "/external/agents/webhooks"),
+    ("POST", "/external/users"),
+    ("GET", "/external/users/search"),
+    ("GET", "/external/users/{id}"),
+    ("DELETE", "/external/users/{id}"),
+    ("GET", "/external/users/{id}/limits"),
+    ("POST", "/external/users/{id}/limits"),
+    ("PUT", "/external/users/{id}/limits"),
+    ("DELETE", "/external/users/{id}/limits"),
+    ("GET", "/external/conversations"),
+    ("POST", "/external/conversations"),
+    ("DELETE", "/external/conversations"),
+    ("GET", "/external/conversations/states"),
+    ("GET", "/external/conversations/{id}"),
+    ("PUT", "/external/conversations/{id}"),
+    ("POST", "/external/conversations/start"),
+    ("GET", "/external/conversations/{id}/messages"),
+    ("POST", "/external/conversations/{id}/messages"),
+    ("POST", "/external/conversations/{id}/messages/async"),
+    ("GET", "/external/conversations/{id}/messages/{questionMessageId}/response-on"),
+    ("PUT", "/external/conversations/{id}/mode"),
+    ("POST", "/external/conversations/{id}/send-manual-message"),
+    ("POST", "/external/conversations/{id}/message-files/upload-url"),
+    ("GET", "/external/conversations/{id}/message-files/{fileId}/signed-url"),
+    ("POST", "/external/agent-files/upload"),
+    ("GET", "/external/agent-files/by-api-key"),
+    ("DELETE", "/external/agent-files"),
+    ("DELETE", "/external/agent-files/{id}/delete"),
+    ("DELETE", "/external/agent-files/{id}/delete-from-vector-store"),
+    ("PUT", "/external/agent-files/{id}/add-to-vector-store"),
+    ("PUT", "/external/agent-files/{id}/add-to-vector-store/async"),
+    ("POST", "/external/resource-usage"),
+    ("POST", "/external/conversation-message-feedbacks"),
 )
-"""The operations the emulator serves now (method, spec path)."""
+"""The operations the emulator serves (method, spec path): every ``Agent-Secret-Key`` operation of the spec."""
+
+PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+"""E.164, as the emulator checks it (same string as ``bodies.PHONE_PATTERN``)."""
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+"""An email, as the emulator checks it (same string as ``bodies.EMAIL_PATTERN``)."""
+MAX_PAGE_SIZE = 100
 
 _NON_BLANK: JsonObject = {"minLength": 1, "pattern": r"\S"}
+_CONTACT_DTOS = (
+    "CreateUserWithPhoneNumberBodyDTO",
+    "CreateUserWithEmailBodyDTO",
+    "CreateUserWithFkIdBodyDTO",
+    "StartEmailConversationBodyDTO",
+    "StartSmsConversationBodyDTO",
+    "StartVoiceConversationBodyDTO",
+)
 _NON_BLANK_PROPERTIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ProcessPromptBodyDTO", ("prompt",)),
     ("CreatePromptBodyDTO", ("prompt",)),
     ("PromptFileBodyDTO", ("fileName", "storagePath")),
     ("CreatePromptFileSignedUploadUrlBodyDTO", ("fileName", "contentType")),
+    ("CreateUserWithPhoneNumberBodyDTO", ("firstName", "lastName", "phoneNumber")),
+    ("CreateUserWithEmailBodyDTO", ("firstName", "lastName", "email")),
+    ("CreateUserWithFkIdBodyDTO", ("firstName", "lastName", "fkId")),
+    ("StartEmailConversationBodyDTO", ("firstName", "lastName", "email", "emailSubject", "emailIntroduction")),
+    ("StartSmsConversationBodyDTO", ("firstName", "lastName", "phoneNumber", "smsIntroduction")),
+    ("StartVoiceConversationBodyDTO", ("firstName", "lastName", "phoneNumber", "firstMessage")),
+    ("CreateConversationBodyDTO", ("conversationUserId",)),
+    ("DeleteUserConversationsBodyDTO", ("conversationUserId",)),
+    ("ProcessMessageBodyDTO", ("message",)),
+    ("SendMessageBodyDTO", ("message",)),
+    ("SendMessageToUserBodyDTO", ("message",)),
+    ("MessageFileBodyDTO", ("fileName", "storagePath")),
+    ("CreateConversationMessageFileSignedUploadUrlBodyDTO", ("fileName", "contentType")),
+    ("CreateAgentWebhookBodyDTO", ("title", "description", "url")),
+    ("ExternalApiCrateOrUpdateConversationMessageFeedbackBodyDTO", ("question",)),
+)
+_NON_NEGATIVE_PROPERTIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    *(
+        (dto, ("tokensAmountPerMonth", "smsAmountPerMonth", "emailsAmountPerMonth", "secondsAmountPerMonth"))
+        for dto in (
+            "CreateConversationUserLimitsBodyDTO",
+            "UpdateConversationUserLimitsBodyDTO",
+            "CreateAgentLimitsBodyDTO",
+            "UpdateAgentLimitsBodyDTO",
+        )
+    ),
+    ("CreateResourceUsageLogsBodyDto", ("amount",)),
+)
+# Responses the spec declares as one object where the operation returns an array of it.
+_ARRAY_RESPONSES = (
+    ("get", "/external/agent-files/by-api-key"),
+    ("get", "/external/conversations/states"),
+)
+# Operations answering 404 for an unknown id that is not in the path but in the body.
+_BODY_REFERENCES = (
+    ("post", "/external/conversations"),
+    ("delete", "/external/conversations"),
+    ("post", "/external/conversations/start"),
+    ("post", "/external/conversation-message-feedbacks"),
 )
 _MISSING_SKILLS = ("DataRetentionSkillResponseDTO", "MsTeamsSkillResponseDTO")
 
@@ -112,6 +204,8 @@ def contract_spec(spec: Mapping[str, Any]) -> JsonObject:
             if dto_name in schemas:
                 schemas[dto_name]["properties"][prop].update(_NON_BLANK)
 
+    _fix_conversation_side(fixed, schemas)
+
     # Gap (API_FACTS 2, 3, 6.1, 6.7, 6.8): these operations document no 400, 404 or 429. The emulator
     # answers 400 (BadRequestErrorDTO, class-validator details) on a bad body, 404 on an unknown or foreign
     # prompt id (EntityNotFoundErrorDTO; or NestJS's route 404 when the id does not fit one path segment)
@@ -126,12 +220,100 @@ def contract_spec(spec: Mapping[str, Any]) -> JsonObject:
         if operation is None:
             continue
         responses = operation["responses"]
-        if "requestBody" in operation:
-            responses.setdefault("400", _json_response(_ref("BadRequestErrorDTO"), "Invalid body."))
-        if "{id}" in path:
-            responses.setdefault("404", _json_response(not_found, "Unknown prompt."))
+        if "requestBody" in operation or any(p.get("in") == "query" for p in operation.get("parameters", [])):
+            responses.setdefault("400", _json_response(_ref("BadRequestErrorDTO"), "Invalid body or query."))
+        if "{" in path or (method.lower(), path) in _BODY_REFERENCES:
+            responses.setdefault("404", _json_response(not_found, "Unknown id."))
         responses.setdefault("429", _json_response(_ref("ThrottlerErrorDTO"), "Rate limited."))
     return fixed
+
+
+def _contact_rules(dto: JsonObject) -> None:
+    """State the phone/email checks of a DTO: E.164 unless ``skipPhoneNumberValidation`` is true, an email
+    unless ``skipEmailValidation`` is true."""
+    rules = []
+    for field, skip, pattern in (
+        ("phoneNumber", "skipPhoneNumberValidation", PHONE_PATTERN),
+        ("email", "skipEmailValidation", EMAIL_PATTERN),
+    ):
+        rules.append(
+            {
+                "type": "object",
+                "anyOf": [
+                    {"type": "object", "properties": {skip: {"type": "boolean", "enum": [True]}}, "required": [skip]},
+                    {"type": "object", "properties": {field: {"type": "string", "pattern": pattern}}},
+                ],
+            }
+        )
+    dto.setdefault("allOf", []).extend(rules)
+
+
+def _fix_conversation_side(fixed: JsonObject, schemas: JsonObject) -> None:
+    """Fixes and choices of the users, conversations, messages, agents, files and webhooks operations."""
+    paths: JsonObject = fixed.get("paths", {})
+
+    def operation(method: str, path: str) -> JsonObject | None:
+        found: JsonObject | None = paths.get(path, {}).get(method)
+        return found
+
+    # Defect (API_FACTS 0): list endpoints declaring one object where they return an array of it.
+    for method, path in _ARRAY_RESPONSES:
+        op = operation(method, path)
+        if op is not None:
+            content = op["responses"]["200"]["content"]["application/json"]
+            content["schema"] = {"type": "array", "items": content["schema"]}
+
+    # Defect (API_FACTS 0): `GET /external/agents/users` declares the agent profile; it returns the page of
+    # conversation users its sibling `GET /external/agents/{id}/users` declares.
+    op = operation("get", "/external/agents/users")
+    if op is not None and "GetOrganizationAgentUsersResponseDTO" in schemas:
+        op["responses"]["200"]["content"]["application/json"]["schema"] = _ref("GetOrganizationAgentUsersResponseDTO")
+
+    # Defect: `POST /external/users` takes a `oneOf` of three open variants (phone, email, fkId); a user
+    # with a phone *and* an email matches two, so `oneOf` refuses the most ordinary body. raia means "any of".
+    op = operation("post", "/external/users")
+    if op is not None:
+        body = op["requestBody"]["content"]["application/json"]["schema"]
+        if "oneOf" in body:
+            body["anyOf"] = body.pop("oneOf")
+
+    # Defect: the 400 of `send-manual-message` ("Conversation must be in manual mode and not a voice
+    # conversation.") has no content; it carries raia's BadRequestErrorDTO like every 400.
+    op = operation("post", "/external/conversations/{id}/send-manual-message")
+    if op is not None:
+        op["responses"]["400"] = _json_response(_ref("BadRequestErrorDTO"), op["responses"]["400"]["description"])
+
+    # Choice: phone numbers are E.164 and emails well-formed unless their skip flag is true (the flags exist
+    # for this; the spec states no format).
+    for dto_name in _CONTACT_DTOS:
+        if dto_name in schemas:
+            _contact_rules(schemas[dto_name])
+
+    # Choice (inferred `@Min(0)`): monthly limits and resource-usage amounts are not negative.
+    for dto_name, properties in _NON_NEGATIVE_PROPERTIES:
+        for prop in properties:
+            if dto_name in schemas:
+                schemas[dto_name]["properties"][prop]["minimum"] = 0
+
+    # Choice: `PUT …/mode` needs `mode` (the spec marks nothing required; the call means nothing without it).
+    if "UpdateConversationModeBodyDTO" in schemas:
+        schemas["UpdateConversationModeBodyDTO"]["required"] = ["mode"]
+
+    # Defect: the statistic's `userId` and `conversationUserId` (format uuid) give `example: ""`, which is
+    # not a UUID; tools that send examples as valid data would send an invalid one.
+    op = operation("get", "/external/agents/statistic")
+    for parameter in op.get("parameters", []) if op else []:
+        if parameter["schema"].get("format") == "uuid" and parameter["schema"].get("example") == "":
+            del parameter["schema"]["example"]
+
+    # Choice (API_FACTS 6.9): pages are 1-based integers; a page holds 1 to 100 items (default 10).
+    for path in ("/external/conversations", "/external/agents/users"):
+        op = operation("get", path)
+        for parameter in op.get("parameters", []) if op else []:
+            if parameter["name"] == "page":
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+            elif parameter["name"] == "pageSize":
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
 
 
 def _nullable_to_json_schema(node: Any) -> Any:
@@ -141,7 +323,8 @@ def _nullable_to_json_schema(node: Any) -> Any:
         return node
     converted = {key: _nullable_to_json_schema(value) for key, value in node.items()}
     if converted.pop("nullable", False):
-        if isinstance(converted.get("type"), str):
+        composed = any(key in converted for key in ("allOf", "anyOf", "oneOf", "$ref", "enum"))
+        if isinstance(converted.get("type"), str) and not composed:
             converted["type"] = [converted["type"], "null"]
         else:
             converted = {"anyOf": [converted, {"type": "null"}]}

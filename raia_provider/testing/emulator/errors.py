@@ -6,6 +6,12 @@ Shapes and where they come from (see ``/work/shared/raia-api/API_FACTS.md`` sect
   ``BadRequestErrorDTO`` and ``InternalServerErrorDTO`` with their default values. The spec types ``name``
   as ``object``; on the wire it is a string (spec defect, API_FACTS section 0). A 400 carries ``status: 400``
   although the spec's default says 500 (another copy-paste defect).
+* A 400 raia raises itself rather than from validation ("User already exists.", "File is required.", "Invalid
+  webhook URL. ...", "Conversation must be in manual mode ...": the texts of the spec's 400 responses) puts
+  that text in ``message``, with empty ``details`` (:func:`bad_request_message`) — **inferred**, the usual
+  NestJS ``throw new BadRequestException(text)``; validation failures keep ``message: "INVALID_REQUEST"``.
+* 404 bodies are always ``EntityNotFoundErrorDTO`` with ``message: "ENTITY_NOT_FOUND"`` (the spec's 404
+  descriptions — "User not found.", "Agent files not found." — describe the case, not the body).
 * 400 ``details`` follow NestJS class-validator output: ``{"property": ..., "constraints": {rule: message}}``,
   nested properties flattened to a dotted path (``files.0.fileName``). **Inferred** — the spec leaves
   ``details`` untyped.
@@ -58,6 +64,14 @@ def bad_request_body(details: Sequence[Mapping[str, Any]]) -> JsonBody:
     :param details: class-validator style entries ``{"property": ..., "constraints": {...}}``.
     """
     return {"status": 400, "name": "BAD_REQUEST", "message": "INVALID_REQUEST", "details": list(details)}
+
+
+def bad_request_message(message: str) -> JsonBody:
+    """Body of a 400 raia raises itself (not a validation failure), e.g. "User already exists.".
+
+    :param message: the error text.
+    """
+    return {"status": 400, "name": "BAD_REQUEST", "message": message, "details": []}
 
 
 def internal_error_body() -> JsonBody:

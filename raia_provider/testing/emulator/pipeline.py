@@ -3,7 +3,11 @@
 For each request under ``/external``:
 
 1. the body is read (and replayed to the app) and the request is logged (on arrival, completed when
-   answered);
+   answered). A ``multipart/form-data`` body is **not** read ahead: it streams through a
+   :class:`~.multipart.MultipartTap` to whoever reads it (the upload route), is digested on the way (sizes
+   and SHA-256, never the bytes) and its summary lands in the log when it ends; a multipart request answered
+   without reading its body (403, fault, unknown route) has the body drained through the tap first, so its
+   log entry is complete before the answer, as for any other request;
 2. the first matching fault rule, if any, is consumed (in arrival order, see :mod:`.faults`);
 3. the ``latency`` knob is applied (an ``asyncio.sleep``, never blocking the loop), then the fault — before
    everything else, like a failing proxy or network in front of raia;
@@ -30,7 +34,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Router
 
@@ -43,6 +46,7 @@ from raia_provider.testing.emulator.errors import (
     too_many_requests_body,
 )
 from raia_provider.testing.emulator.faults import Fault
+from raia_provider.testing.emulator.multipart import MultipartSummary, MultipartTap
 from raia_provider.testing.emulator.net import EXTERNAL_PREFIX
 from raia_provider.testing.emulator.requestlog import RequestLog, loggable_headers, redact
 from raia_provider.testing.emulator.state import Agent, EmulatorState
@@ -57,6 +61,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 KEY_HEADER = b"agent-secret-key"
 _AGENT_SCOPE_KEY = "raia_emulator.agent"
+_MULTIPART_SCOPE_KEY = "raia_emulator.multipart"
 # What a proxy might cut a JSON answer down to: valid start, no end.
 MALFORMED_JSON = b'{"status": "completed", "totalTokens": 12, "response": "The answer is'
 
@@ -144,17 +149,13 @@ async def _until_disconnected(receive: Receive) -> None:
         pass
 
 
-async def summarize_body(scope: Scope, body: bytes) -> Any:
-    """Return what the request log keeps of a body: JSON value, multipart summary or text.
+def summarize_body(body: bytes) -> Any:
+    """Return what the request log keeps of a (non-multipart) body: its JSON value, else its text.
 
-    :param scope: the request's ASGI scope.
     :param body: the raw body.
     """
     if not body:
         return None
-    content_type = (_header(scope, b"content-type") or "").lower()
-    if content_type.startswith("multipart/form-data"):
-        return await _summarize_multipart(scope, body)
     try:
         # parse_constant keeps NaN/Infinity as text so the log stays valid JSON.
         return json.loads(body, parse_constant=str)
@@ -162,23 +163,21 @@ async def summarize_body(scope: Scope, body: bytes) -> Any:
         return body.decode("utf-8", errors="replace")
 
 
-async def _summarize_multipart(scope: Scope, body: bytes) -> Any:
-    async def receive_once() -> Message:
-        return {"type": "http.request", "body": body, "more_body": False}
+def is_multipart(scope: Scope) -> bool:
+    """Tell whether the request carries a ``multipart/form-data`` body.
 
-    try:
-        form = await Request(scope, receive_once).form()
-    except Exception:  # an unparseable form is still worth a log line
-        return f"<unparseable multipart body, {len(body)} bytes>"
-    fields: list[str] = []
-    files: dict[str, int] = {}
-    for name, value in form.multi_items():
-        if isinstance(value, str):
-            fields.append(name)
-        else:
-            files[name] = value.size if value.size is not None else len(await value.read())
-    await form.close()
-    return {"fields": fields, "files": files}
+    :param scope: the request's ASGI scope.
+    """
+    return (_header(scope, b"content-type") or "").lower().startswith("multipart/form-data")
+
+
+def scope_multipart(scope: Scope) -> MultipartTap | None:
+    """Return the multipart tap the pipeline put in ``scope`` (``None`` for other bodies).
+
+    :param scope: an ASGI scope.
+    """
+    tap = scope.get(_MULTIPART_SCOPE_KEY)
+    return tap if isinstance(tap, MultipartTap) else None
 
 
 @dataclass
@@ -234,7 +233,8 @@ class ExternalApiPipeline:
             await self.app(scope, receive, send)
             return
         arrived = self.state.now()
-        body = await _read_body(receive)
+        multipart = is_multipart(scope)
+        body = b"" if multipart else await _read_body(receive)
         key = _header(scope, KEY_HEADER)
         agent = self.state.agent_for_key(key)
         fault = self.state.faults.take(scope["method"], scope["path"])
@@ -243,21 +243,35 @@ class ExternalApiPipeline:
             method=scope["method"],
             path=redact(scope["path"], key),
             query=redact(scope.get("query_string", b"").decode("latin-1"), key),
-            body=redact(await summarize_body(scope, body), key),
+            body=redact(summarize_body(body), key),
             agent_id=agent.id if agent else None,
             headers=redact(loggable_headers(scope.get("headers", ())), key),
             timestamp=arrived,
             fault=fault.kind if fault else None,
         )
         exchange = _Exchange(self.state.log, seq)
+        tap: MultipartTap | None = None
+        if multipart:
+            log = self.state.log
+
+            def log_summary(summary: MultipartSummary) -> None:
+                log.update_body(seq, redact(summary.to_log(), key))
+
+            tap = MultipartTap(_header(scope, b"content-type") or "", receive, log_summary)
+            scope = {**scope, _MULTIPART_SCOPE_KEY: tap}
+            inner_receive: Receive = tap.receive
+        else:
+            inner_receive = _replay(body, receive)
 
         async def tracking_send(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if tap is not None and not tap.done:
+                    await tap.drain()  # log the whole body before the client sees the answer
                 exchange.finish(int(message["status"]))
             await send(message)
 
         try:
-            await self._process(scope, _replay(body, receive), tracking_send, agent, fault, exchange)
+            await self._process(scope, inner_receive, tracking_send, agent, fault, exchange)
         except Exception:
             if exchange.done:
                 raise

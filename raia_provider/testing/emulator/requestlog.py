@@ -30,8 +30,9 @@ class RecordedRequest:
     :param method: HTTP method.
     :param path: request path.
     :param query: raw query string (without ``?``).
-    :param body: parsed JSON body; for multipart ``{"fields": [...], "files": {name: size}}``; other bodies
-        as text; ``None`` when empty.
+    :param body: parsed JSON body; for multipart ``{"fields": {name: value}, "files": [{"field", "fileName",
+        "contentType", "size", "sha256"}]}`` (digested while streaming, never the bytes; ``None`` until the
+        body has been read); other bodies as text; ``None`` when empty.
     :param status: response status, ``None`` if the connection was reset before any response.
     :param agent_id: id of the agent whose key was presented, ``None`` if missing or unknown.
     :param headers: request headers, lower-cased, secret-key headers removed.
@@ -118,6 +119,17 @@ class RequestLog:
             entry = self._entries.get(seq)
             if entry is not None:
                 self._entries[seq] = replace(entry, status=status, finished=True)
+
+    def update_body(self, seq: int, body: Any) -> None:
+        """Record a body summarized after arrival (a streamed multipart body; ignored if cleared meanwhile).
+
+        :param seq: the request's ``seq``.
+        :param body: what the log keeps of the body.
+        """
+        with self._lock:
+            entry = self._entries.get(seq)
+            if entry is not None:
+                self._entries[seq] = replace(entry, body=body)
 
     def select(self, method: str | None = None, path: str | None = None) -> list[RecordedRequest]:
         """Return the entries matching ``method`` and ``path`` (a pattern, see :mod:`.matching`).

@@ -16,11 +16,22 @@ from typing import Any, Unpack
 
 import uvicorn
 
-from raia_provider.testing.emulator.answers import FAILURE_MESSAGE
+from raia_provider.testing.emulator.answers import FAILURE_MESSAGE, MESSAGE_FAILURE_MESSAGE
 from raia_provider.testing.emulator.app import create_app
 from raia_provider.testing.emulator.faults import Fault, FaultKind
 from raia_provider.testing.emulator.matching import ANY
 from raia_provider.testing.emulator.net import LOCALHOST, http_origin, loopback_host
+from raia_provider.testing.emulator.records import (
+    AgentFile,
+    Channel,
+    Conversation,
+    ConversationMode,
+    ConversationUser,
+    Message,
+    MessageJob,
+    UsageEvent,
+    Webhook,
+)
 from raia_provider.testing.emulator.requestlog import RecordedRequest
 from raia_provider.testing.emulator.state import (
     DEFAULT_AGENT_NAME,
@@ -28,6 +39,7 @@ from raia_provider.testing.emulator.state import (
     ConfigChanges,
     EmulatorConfig,
     EmulatorState,
+    MessageStatusVocabulary,
     PendingStyle,
     PromptRecord,
     Upload,
@@ -108,6 +120,9 @@ class RaiaEmulator:
     :param pending_style: ``null``, ``status`` or ``alternate`` (see ``EmulatorConfig``).
     :param rate_limit: requests per second per agent, ``None`` for no limit.
     :param burst: token-bucket size (default one second's worth).
+    :param message_delay: seconds until an async message's answer settles; ``None`` holds them.
+    :param message_status_vocabulary: ``spec`` or ``release_notes`` (see ``EmulatorConfig``).
+    :param vector_store_delay: seconds an agent file stays ``processing``; ``None`` holds them.
     :raises ValueError: on a non-loopback host or an invalid knob.
     """
 
@@ -123,6 +138,9 @@ class RaiaEmulator:
         pending_style: PendingStyle = "null",
         rate_limit: float | None = None,
         burst: int | None = None,
+        message_delay: float | None = 0.2,
+        message_status_vocabulary: MessageStatusVocabulary = "spec",
+        vector_store_delay: float | None = 0.2,
     ) -> None:
         self._host = loopback_host(host)
         self._requested_port = port
@@ -132,6 +150,9 @@ class RaiaEmulator:
             pending_style=pending_style,
             rate_limit=rate_limit,
             burst=burst,
+            message_delay=message_delay,
+            message_status_vocabulary=message_status_vocabulary,
+            vector_store_delay=vector_store_delay,
         )
         self.state = EmulatorState(key=key or str(uuid.uuid4()), agent_name=agent_name, config=config)
         self._hooks = UvicornHooks()
@@ -278,7 +299,8 @@ class RaiaEmulator:
         return self.state.config
 
     def configure(self, **changes: Unpack[ConfigChanges]) -> EmulatorConfig:
-        """Change knobs: ``latency``, ``prompt_delay``, ``pending_style``, ``rate_limit``, ``burst``.
+        """Change knobs: ``latency``, ``prompt_delay``, ``pending_style``, ``rate_limit``, ``burst``,
+        ``message_delay``, ``message_status_vocabulary``, ``vector_store_delay``.
 
         :param changes: the knobs to change; others keep their value.
         """
@@ -367,6 +389,151 @@ class RaiaEmulator:
         """Every signed upload issued since the last reset."""
         return self.state.uploads()
 
+    # -- conversation side -------------------------------------------------------------------------------
+
+    def complete_message(self, question_id: str, response: str | None = None) -> MessageJob:
+        """Answer a pending conversation question now (one sent with ``…/messages/async``).
+
+        :param question_id: the question message id (``questionMessageId``).
+        :param response: the reply text (default: the deterministic answer).
+        :raises KeyError: if the question does not exist.
+        :raises ValueError: if its answer is already settled.
+        """
+        return self.state.workspace.complete_message(question_id, response)
+
+    def fail_message(self, question_id: str, error: str = MESSAGE_FAILURE_MESSAGE) -> MessageJob:
+        """Fail a pending conversation question now.
+
+        :param question_id: the question message id.
+        :param error: the error text.
+        :raises KeyError: if the question does not exist.
+        :raises ValueError: if its answer is already settled.
+        """
+        return self.state.workspace.fail_message(question_id, error)
+
+    def complete_vector_store(self, file_id: str) -> AgentFile:
+        """End an agent file's ``processing`` vector-store upload ``done`` now.
+
+        :param file_id: the agent file id.
+        :raises KeyError: if the file does not exist.
+        :raises ValueError: if it is not processing.
+        """
+        return self.state.workspace.settle_vector_store(file_id)
+
+    def fail_vector_store(self, file_id: str) -> AgentFile:
+        """End an agent file's ``processing`` vector-store upload ``failed`` now.
+
+        :param file_id: the agent file id.
+        :raises KeyError: if the file does not exist.
+        :raises ValueError: if it is not processing.
+        """
+        return self.state.workspace.settle_vector_store(file_id, failed=True)
+
+    def seed_user(
+        self,
+        first_name: str = "Test",
+        last_name: str = "User",
+        *,
+        email: str | None = None,
+        phone_number: str | None = None,
+        fk_id: str | None = None,
+        fk_user_id: str | None = None,
+        agent_id: str | None = None,
+    ) -> ConversationUser:
+        """Create a conversation user directly (no validation of the contacts' format).
+
+        :param first_name: first name.
+        :param last_name: last name.
+        :param email: email.
+        :param phone_number: phone number.
+        :param fk_id: fkId.
+        :param fk_user_id: fkUserId.
+        :param agent_id: the owning agent (default agent when omitted).
+        :raises KeyError: unknown agent.
+        :raises ValueError: if a contact is already taken in that agent ("User already exists.").
+        """
+        return self.state.workspace.create_user(
+            self.state.agent_id(agent_id),
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            phone_number=phone_number,
+            fk_id=fk_id,
+            fk_user_id=fk_user_id,
+        )
+
+    def seed_conversation(
+        self,
+        user_id: str,
+        *,
+        title: str | None = None,
+        channel: Channel = "api",
+        mode: ConversationMode = "ai",
+        agent_id: str | None = None,
+    ) -> Conversation:
+        """Create a conversation directly for one of the agent's users.
+
+        :param user_id: the conversation user.
+        :param title: title.
+        :param channel: ``api``, ``email``, ``sms`` or ``voice`` (what ``send-manual-message`` checks).
+        :param mode: ``ai`` or ``manual``.
+        :param agent_id: the owning agent (default agent when omitted).
+        :raises KeyError: unknown agent or user.
+        """
+        owner = self.state.agent_id(agent_id)
+        conversation = self.state.workspace.create_conversation(owner, user_id, title=title, channel=channel)
+        if mode != conversation.mode:
+            conversation = self.state.workspace.update_conversation(owner, conversation.id, mode=mode)
+        return conversation
+
+    def users(self, agent_id: str | None = None) -> list[ConversationUser]:
+        """An agent's conversation users, oldest first.
+
+        :param agent_id: the agent (default agent when omitted).
+        """
+        return self.state.workspace.users(self.state.agent_id(agent_id))
+
+    def conversations(self, agent_id: str | None = None) -> list[Conversation]:
+        """An agent's conversations, oldest first.
+
+        :param agent_id: the agent (default agent when omitted).
+        """
+        return self.state.workspace.conversations(self.state.agent_id(agent_id))
+
+    def messages(self, conversation_id: str | None = None, agent_id: str | None = None) -> list[Message]:
+        """An agent's messages (or one conversation's), oldest first.
+
+        :param conversation_id: only this conversation's.
+        :param agent_id: the agent (default agent when omitted).
+        :raises KeyError: unknown conversation.
+        """
+        owner = self.state.agent_id(agent_id)
+        if conversation_id is None:
+            return self.state.workspace.all_messages(owner)
+        return self.state.workspace.messages(owner, conversation_id)
+
+    def agent_files(self, agent_id: str | None = None) -> list[AgentFile]:
+        """An agent's knowledge-base files (vector-store status settled if due).
+
+        :param agent_id: the agent (default agent when omitted).
+        """
+        return self.state.workspace.files(self.state.agent_id(agent_id))
+
+    def webhooks(self, agent_id: str | None = None) -> list[Webhook]:
+        """An agent's webhooks, oldest first.
+
+        :param agent_id: the agent (default agent when omitted).
+        """
+        return self.state.workspace.webhooks(self.state.agent_id(agent_id))
+
+    def usage(self, agent_id: str | None = None) -> list[UsageEvent]:
+        """An agent's usage events (tokens, SMS, emails, seconds), oldest first.
+
+        :param agent_id: the agent (default agent when omitted).
+        """
+        return self.state.workspace.usage_events(self.state.agent_id(agent_id))
+
     def reset(self) -> None:
-        """Back to the initial state: default agent only, initial knobs, no prompts, faults or log."""
+        """Back to the initial state: default agent only, initial knobs, no prompts, conversation-side
+        records, faults or log."""
         self.state.reset()

@@ -1,5 +1,8 @@
 """The emulator's state: agents, prompts, uploads, knobs, faults, rate limiter and request log.
 
+The conversation side (users, conversations, messages, files, webhooks, limits, usage, feedback) lives in
+:attr:`EmulatorState.workspace` (:mod:`.workspace`), under the same lock.
+
 Everything here is thread-safe, because the server's event loop thread and the test's thread (through
 :class:`~raia_provider.testing.emulator.server.RaiaEmulator`) share it. Critical sections are short and never
 block, so taking the lock from ``async`` code is fine.
@@ -30,9 +33,15 @@ from raia_provider.testing.emulator.answers import (
 )
 from raia_provider.testing.emulator.faults import FaultBook, RateLimiter
 from raia_provider.testing.emulator.requestlog import RequestLog
+from raia_provider.testing.emulator.workspace import Workspace
 
 PendingStyle = Literal["null", "status", "alternate"]
 PENDING_STYLES: tuple[str, ...] = get_args(PendingStyle)
+MessageStatusVocabulary = Literal["spec", "release_notes"]
+MESSAGE_STATUS_VOCABULARIES: tuple[str, ...] = get_args(MessageStatusVocabulary)
+KEPT_UPLOAD_BYTES = 1024 * 1024
+"""Bytes PUT to a signed upload URL are kept (and served back) up to this size; larger uploads keep only their
+size."""
 DEFAULT_AGENT_NAME = "Test Agent"
 
 
@@ -44,6 +53,9 @@ class ConfigChanges(TypedDict, total=False):
     pending_style: PendingStyle
     rate_limit: float | None
     burst: int | None
+    message_delay: float | None
+    message_status_vocabulary: MessageStatusVocabulary
+    vector_store_delay: float | None
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,14 @@ class EmulatorConfig:
         ``status: "pending"``) or ``alternate`` (``null`` on a prompt's odd polls, ``status`` on even ones).
     :param rate_limit: requests per second per agent; ``None`` for no limit.
     :param burst: token-bucket size; ``None`` means ``max(1, ceil(rate_limit))``.
+    :param message_delay: seconds before the answer to an async conversation message settles; ``None``
+        keeps new answers pending until completed through the control API.
+    :param message_status_vocabulary: status words of a message poll (``…/response-on``): ``spec``
+        (``pending``/``completed``/``failed``, all three keys always present) or ``release_notes``
+        (``running``/``completed``/``error``, ``message``/``error`` keys only when set), as raia's
+        2025-12-10 release notes describe it.
+    :param vector_store_delay: seconds an agent file stays ``processing`` in the vector store (auto-add on
+        upload and ``add-to-vector-store/async``); ``None`` holds it until settled through the control API.
     """
 
     prompt_delay: float | None = 0.2
@@ -64,10 +84,17 @@ class EmulatorConfig:
     pending_style: PendingStyle = "null"
     rate_limit: float | None = None
     burst: int | None = None
+    message_delay: float | None = 0.2
+    message_status_vocabulary: MessageStatusVocabulary = "spec"
+    vector_store_delay: float | None = 0.2
 
     def __post_init__(self) -> None:
-        if self.prompt_delay is not None and self.prompt_delay < 0:
-            raise ValueError("prompt_delay must not be negative")
+        for name in ("prompt_delay", "message_delay", "vector_store_delay"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must not be negative")
+        if self.message_status_vocabulary not in MESSAGE_STATUS_VOCABULARIES:
+            raise ValueError(f"message_status_vocabulary must be one of {', '.join(MESSAGE_STATUS_VOCABULARIES)}")
         if self.latency < 0:
             raise ValueError("latency must not be negative")
         if self.pending_style not in PENDING_STYLES:
@@ -143,8 +170,9 @@ class Upload:
     :param agent_id: the agent it was issued to.
     :param file_name: the requested file name.
     :param content_type: the requested content type.
-    :param storage_path: the ``storagePath`` to cite in a prompt's ``files``.
+    :param storage_path: the ``storagePath`` to cite in a prompt's (or message's) ``files``.
     :param size: bytes received by the PUT, ``None`` until uploaded.
+    :param data: the bytes received, kept only up to :data:`KEPT_UPLOAD_BYTES` (``None`` otherwise).
     """
 
     token: str
@@ -153,6 +181,7 @@ class Upload:
     content_type: str
     storage_path: str
     size: int | None = None
+    data: bytes | None = field(default=None, repr=False)
 
 
 class EmulatorState:
@@ -162,6 +191,7 @@ class EmulatorState:
     :param agent_name: the default agent's name.
     :param config: the initial knobs (also what :meth:`reset` returns to).
     :param clock: monotonic clock, in seconds.
+    :param wall_clock: epoch-seconds clock, for the ``createdAt`` of conversation-side records.
     """
 
     def __init__(
@@ -171,9 +201,11 @@ class EmulatorState:
         agent_name: str = DEFAULT_AGENT_NAME,
         config: EmulatorConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._lock = threading.RLock()
         self._clock = clock
+        self.workspace = Workspace(self._lock, clock, wall_clock)
         self.organization_id = str(uuid.uuid4())
         self.default_agent = Agent(id=str(uuid.uuid4()), name=agent_name, key=key, organization_id=self.organization_id)
         self._initial_config = config or EmulatorConfig()
@@ -236,6 +268,19 @@ class EmulatorState:
         with self._lock:
             return self._agents.get(key)
 
+    def agent_id(self, agent_id: str | None) -> str:
+        """Return ``agent_id`` if such an agent exists (the default agent's id for ``None``).
+
+        :param agent_id: an agent id, or ``None``.
+        :raises KeyError: if no agent has that id.
+        """
+        if agent_id is None:
+            return self.default_agent.id
+        with self._lock:
+            if any(agent.id == agent_id for agent in self._agents.values()):
+                return agent_id
+        raise KeyError(f"unknown agent {agent_id}")
+
     def agents(self) -> list[Agent]:
         """Every agent, default first."""
         with self._lock:
@@ -282,9 +327,8 @@ class EmulatorState:
             if record is None or record.agent_id != agent_id:
                 return None
             if record.outcome is None and record.due_at is not None and now >= record.due_at:
-                record = replace(
-                    record,
-                    outcome=outcome_for(record.prompt, record.agent_name, file_names=record.file_names),
+                record = self._settle(
+                    record, outcome_for(record.prompt, record.agent_name, file_names=record.file_names)
                 )
             record = replace(record, polls=record.polls + 1)
             self._prompts[prompt_id] = record
@@ -325,9 +369,20 @@ class EmulatorState:
             return self._settle(self._prompts[prompt_id], failed_outcome(error))
 
     def _settle(self, record: PromptRecord, outcome: Outcome) -> PromptRecord:
+        if record.outcome is None:
+            self.record_prompt_usage(record.agent_id, outcome)
         record = replace(record, outcome=outcome)
         self._prompts[record.id] = record
         return record
+
+    def record_prompt_usage(self, agent_id: str, outcome: Outcome) -> None:
+        """Count a settled prompt's tokens into the agent's usage (once per prompt).
+
+        :param agent_id: the prompt's agent.
+        :param outcome: the settled outcome.
+        """
+        if outcome.total_tokens:
+            self.workspace.record_usage(agent_id, "tokens", outcome.total_tokens)
 
     def prompts(self) -> list[PromptRecord]:
         """Every stored async prompt, oldest first."""
@@ -336,35 +391,59 @@ class EmulatorState:
 
     # -- uploads -----------------------------------------------------------------------------------------
 
-    def issue_upload(self, agent: Agent, file_name: str, content_type: str) -> Upload:
+    def issue_upload(self, agent: Agent, file_name: str, content_type: str, prefix: str | None = None) -> Upload:
         """Issue a signed upload for ``agent``.
 
         :param agent: the requesting agent.
         :param file_name: the requested file name.
         :param content_type: the requested content type.
+        :param prefix: storage path prefix; ``prompt-files/<agent id>`` when omitted.
         """
+        prefix = prefix if prefix is not None else f"prompt-files/{agent.id}"
         upload = Upload(
             token=uuid.uuid4().hex,
             agent_id=agent.id,
             file_name=file_name,
             content_type=content_type,
-            storage_path=f"prompt-files/{agent.id}/{uuid.uuid4()}/{file_name}",
+            storage_path=f"{prefix}/{uuid.uuid4()}/{file_name}",
         )
         with self._lock:
             self._uploads[upload.token] = upload
         return upload
 
-    def store_upload(self, token: str, data: bytes) -> Upload:
-        """Receive the bytes PUT to a signed URL (only their size is kept).
+    def store_upload(self, token: str, size: int, data: bytes | None = None) -> Upload:
+        """Record what was PUT to a signed URL: its size, and its bytes when small.
 
         :param token: the token of the signed URL.
-        :param data: the uploaded bytes.
+        :param size: how many bytes were received.
+        :param data: the bytes, when at most :data:`KEPT_UPLOAD_BYTES` (else ``None``).
         :raises KeyError: if no such URL was issued.
         """
         with self._lock:
-            upload = replace(self._uploads[token], size=len(data))
+            upload = replace(self._uploads[token], size=size, data=data)
             self._uploads[token] = upload
             return upload
+
+    def upload(self, token: str) -> Upload:
+        """Return an issued upload.
+
+        :param token: the token of the signed URL.
+        :raises KeyError: if no such URL was issued.
+        """
+        with self._lock:
+            return self._uploads[token]
+
+    def upload_for_path(self, agent_id: str, storage_path: str) -> Upload | None:
+        """Return the upload ``agent_id`` was issued for ``storage_path``, if any.
+
+        :param agent_id: the agent citing the path.
+        :param storage_path: a ``storagePath``.
+        """
+        with self._lock:
+            for upload in self._uploads.values():
+                if upload.agent_id == agent_id and upload.storage_path == storage_path:
+                    return upload
+        return None
 
     def unissued_paths(self, agent_id: str, storage_paths: Sequence[str]) -> list[int]:
         """Return the indexes of ``storage_paths`` that were never issued to ``agent_id``.
@@ -389,6 +468,7 @@ class EmulatorState:
             self._agents = {self.default_agent.key: self.default_agent}
             self._prompts = {}
             self._uploads = {}
+            self.workspace.reset()
             self._config = self._initial_config
             self.limiter.configure(self._config.rate_limit, self._config.burst)
             self.faults.clear()

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from raia_provider.testing.emulator.errors import RaiaError, forbidden_body
+from raia_provider.testing.emulator.errors import (
+    RaiaError,
+    bad_request_message,
+    entity_not_found_body,
+    forbidden_body,
+)
 from raia_provider.testing.emulator.net import http_origin
 from raia_provider.testing.emulator.pipeline import scope_agent
 from raia_provider.testing.emulator.state import Agent, EmulatorState
+from raia_provider.testing.emulator.workspace import NotFound, Refused
 
 
 def emulator_state(request: Request) -> EmulatorState:
@@ -43,6 +51,22 @@ def server_origin(request: Request) -> str:
         return str(request.base_url).rstrip("/")
     host, port = server
     return http_origin(str(host), int(port))
+
+
+@contextlib.contextmanager
+def raia_errors() -> Iterator[None]:
+    """Turn the workspace's refusals into raia's answers: ``NotFound`` → 404, ``Refused`` → 400."""
+    try:
+        yield
+    except NotFound:
+        raise RaiaError(404, entity_not_found_body()) from None
+    except Refused as error:
+        raise RaiaError(400, bad_request_message(str(error))) from None
+
+
+def not_found() -> RaiaError:
+    """raia's 404 ``ENTITY_NOT_FOUND``, to raise."""
+    return RaiaError(404, entity_not_found_body())
 
 
 StateDep = Annotated[EmulatorState, Depends(emulator_state)]

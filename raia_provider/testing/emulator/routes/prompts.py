@@ -64,7 +64,9 @@ async def process_prompt(body: PromptBody, agent: AgentDep, state: StateDep) -> 
     :param state: the emulator state.
     """
     file_names = _checked_file_names(body, agent, state)
-    return JSONResponse(outcome_for(body.prompt, agent.name, file_names=file_names).to_dto())
+    outcome = outcome_for(body.prompt, agent.name, file_names=file_names)
+    state.record_prompt_usage(agent.id, outcome)
+    return JSONResponse(outcome.to_dto())
 
 
 @router.post("/async", summary="Create a prompt request (async)")
