@@ -236,3 +236,25 @@ def test_success_response_type_mirrors_the_spec(declaration: type[RaiaRequest[An
     assert Page in found, f"{declaration.__name__}: response {annotation} does not mirror {schema_name}"
     assert mirrored_models(items.rsplit("/", 1)[-1]) & found, f"{declaration.__name__}: page items differ"
     check_fields(Page[Any], schema, skip={"data"})
+
+
+def test_every_agent_key_operation_has_a_sync_and_an_async_hook_method() -> None:
+    from raia_provider._core.endpoint import AsyncEndpoint, AsyncPagedEndpoint, Endpoint, PagedEndpoint
+    from raia_provider.hooks.raia import RaiaHook
+
+    agent_key_operations = {
+        op["operationId"]
+        for methods in SPEC["paths"].values()
+        for op in methods.values()
+        if op.get("security") == [{"Agent-Secret-Key": []}]
+    }
+    exposed: dict[str, set[str]] = {"sync": set(), "async": set()}
+    for klass in RaiaHook.__mro__:
+        for attribute in vars(klass).values():
+            if isinstance(attribute, AsyncEndpoint | AsyncPagedEndpoint):
+                exposed["async"].add(attribute.declaration.operation.operation_id)
+            elif isinstance(attribute, Endpoint | PagedEndpoint):
+                exposed["sync"].add(attribute.declaration.operation.operation_id)
+    assert len(agent_key_operations) == 44
+    assert agent_key_operations - exposed["sync"] == set()
+    assert agent_key_operations - exposed["async"] == set()
