@@ -29,13 +29,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictStr, StringConstraints, ValidationError
 from pydantic_core import PydanticCustomError
 
+from raia_provider.testing.emulator.contract import EMAIL_PATTERN, PHONE_PATTERN
 from raia_provider.testing.emulator.errors import RaiaError, bad_request_body
 from raia_provider.testing.emulator.validation import MessageFileBody, RequiredText, class_validator_details, detail
 
-PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
-"""E.164: a plus, a non-zero digit, then 6 to 14 digits."""
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-"""Something, an at sign, a domain with a dot; no whitespace."""
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 TITLE_MAX = 255

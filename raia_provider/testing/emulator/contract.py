@@ -66,13 +66,17 @@ SERVED_OPERATIONS: tuple[tuple[str, str], ...] = (
 )
 """The operations the emulator serves (method, spec path): every ``Agent-Secret-Key`` operation of the spec."""
 
+#: Whitespace exactly as Python's ``str.isspace`` sees it, spelled out: the fuzzer reads patterns with
+#: ECMAScript semantics, where ``\s`` differs (it excludes ``\x1c``-``\x1f`` and ``\x85``), so a pattern
+#: using ``\s``/``\S`` would call valid what the emulator's Python checks refuse.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
-"""E.164, as the emulator checks it (same string as ``bodies.PHONE_PATTERN``)."""
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-"""An email, as the emulator checks it (same string as ``bodies.EMAIL_PATTERN``)."""
+"""E.164, as the emulator checks it (``bodies`` imports it from here)."""
+EMAIL_PATTERN = rf"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\.[^@{WHITESPACE}]+$"
+"""An email, as the emulator checks it: something, an at sign, a domain with a dot; no whitespace."""
 MAX_PAGE_SIZE = 100
 
-_NON_BLANK: JsonObject = {"minLength": 1, "pattern": r"\S"}
+_NON_BLANK: JsonObject = {"minLength": 1, "pattern": f"[^{WHITESPACE}]"}
 _CONTACT_DTOS = (
     "CreateUserWithPhoneNumberBodyDTO",
     "CreateUserWithEmailBodyDTO",
