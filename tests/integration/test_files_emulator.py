@@ -175,3 +175,14 @@ def test_limits_usage_statistic_and_resource_usage(hook: RaiaHook, emulator: Rai
     assert usage.seconds_amount == 30
     assert hook.get_agent_statistic().tokens_used > 0
     hook.delete_agent_limits()
+
+
+def test_upload_from_object_storage_path(hook: RaiaHook, emulator: RaiaEmulator, tmp_path: Path) -> None:
+    from airflow.sdk import ObjectStoragePath
+
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "policy.txt").write_bytes(b"Returns accepted for 30 days.")
+    uploaded = hook.upload_agent_file(file=ObjectStoragePath(f"file://{tmp_path}/kb/policy.txt"))
+    assert uploaded.file_name == "policy.txt"
+    (logged,) = emulator.requests(method="POST", path="/external/agent-files/upload")[0].body["files"]
+    assert (logged["fileName"], logged["size"], logged["contentType"]) == ("policy.txt", 29, "text/plain")
