@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 # Both directions use raia's camelCase names on the wire and accept Python names in code.
@@ -64,3 +64,15 @@ def _one_or_many(value: Any) -> Any:
 #: A list that raia's spec declares as a single object (NestJS swagger without ``isArray``): the list is
 #: what raia returns, and a lone object is read as a list of one (API_FACTS.md §0).
 OneOrMany = BeforeValidator(_one_or_many)
+
+
+def _require_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain text, not only whitespace")
+    return value
+
+
+#: An id raia gave out (path parameters, ``conversationUserId``, ...): must not be empty or blank.
+Id = Annotated[str, Field(min_length=1, pattern=r"\S")]
+#: Text raia needs to act on (prompts, names, messages, titles): must contain more than whitespace.
+NonBlankStr = Annotated[str, AfterValidator(_require_text)]

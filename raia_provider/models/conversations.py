@@ -15,8 +15,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from raia_provider.models.base import OneOrMany, RaiaBody, RaiaModel
-from raia_provider.models.users import ConversationUser, Id, NonBlankStr
+from raia_provider.models.base import Id, NonBlankStr, OneOrMany, RaiaBody, RaiaModel
+from raia_provider.models.users import ConversationUser
 
 ConversationMode = Literal["manual", "ai"]
 ConversationStatus = Literal["active", "inactive", "archived"]

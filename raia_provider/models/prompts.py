@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from raia_provider.models.base import RaiaBody, RaiaModel
+from raia_provider.models.base import NonBlankStr, RaiaBody, RaiaModel
 
 PromptStatus = Literal["pending", "completed", "failed"]
 
@@ -38,16 +38,9 @@ class PromptBody(RaiaBody):
     :param files: files attached to the prompt (uploaded first through the upload URL).
     """
 
-    prompt: str
+    prompt: NonBlankStr
     token_tracking_id: str | None = None
     files: list[PromptFile] | None = None
-
-    @field_validator("prompt")
-    @classmethod
-    def _prompt_has_text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must contain text, not only whitespace")
-        return value
 
     @field_validator("token_tracking_id")
     @classmethod

@@ -4,8 +4,9 @@ Spec schemas mirrored: ``ExternalApiUserResponseDTO`` (:class:`ConversationUser`
 ``SearchConversationUserByContactsResponseDTO`` (:class:`UserSearchResult`),
 ``ConversationUserLimitsResponseDTO`` (:class:`UserLimits`).
 
-The validated argument types below (:data:`Id`, :data:`NonBlankStr`, :data:`PhoneNumber`, :data:`EmailAddress`)
-are shared by the user and conversation operations, so that both refuse the same bad input the same way.
+The validated argument types below (:data:`PhoneNumber`, :data:`EmailAddress`), with ``Id`` and ``NonBlankStr``
+from :mod:`raia_provider.models.base`, are shared by the user and conversation operations, so that both refuse
+the same bad input the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, Field, ValidationInfo
+from pydantic import AfterValidator, ValidationInfo
 
 from raia_provider.models.base import RaiaModel
 
@@ -22,12 +23,6 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # Deliberately loose: catches a missing "@" or domain, a name pasted by mistake, stray spaces. raia's own check
 # (which skip_email_validation turns off) stays the authority on what it delivers to.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _has_text(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must contain text, not only whitespace")
-    return value
 
 
 def _e164(value: str, info: ValidationInfo) -> str:
@@ -52,10 +47,6 @@ def _email(value: str, info: ValidationInfo) -> str:
     return value
 
 
-#: An id raia gave out (path parameters, ``conversationUserId``, ...): must not be empty or blank.
-Id = Annotated[str, Field(min_length=1, pattern=r"\S")]
-#: Text raia needs to act on (names, messages, introductions): must contain more than whitespace.
-NonBlankStr = Annotated[str, AfterValidator(_has_text)]
 #: An E.164 phone number, unless the model's ``skip_phone_number_validation`` is true.
 PhoneNumber = Annotated[str, AfterValidator(_e164)]
 #: A plausible email address, unless the model's ``skip_email_validation`` is true.

@@ -6,10 +6,10 @@ import ipaddress
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
 from raia_provider.models.agents import SkillStatus, WebhookTriggerCondition
-from raia_provider.models.base import RaiaBody, RaiaModel
+from raia_provider.models.base import NonBlankStr, RaiaBody, RaiaModel
 
 #: Host names raia's rule ("must resolve only to public IP addresses") always refuses.
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
@@ -26,8 +26,8 @@ class WebhookBody(RaiaBody):
     :param headers: extra headers raia sends with each call, e.g. ``{"Authorization": "Bearer …"}``.
     """
 
-    title: str = Field(min_length=1, pattern=r"\S")
-    description: str = Field(min_length=1, pattern=r"\S")
+    title: NonBlankStr
+    description: NonBlankStr
     url: str
     trigger_condition: WebhookTriggerCondition
     headers: dict[str, str] | None = None

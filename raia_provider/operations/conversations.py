@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from raia_provider._core.endpoint import AsyncEndpoint, AsyncPagedEndpoint, Endpoint, PagedEndpoint
 from raia_provider._core.operation import Operation, RaiaRequest
-from raia_provider.models.base import NoContent
+from raia_provider.models.base import Id, NoContent, NonBlankStr
 from raia_provider.models.conversations import (
     Conversation,
     ConversationMessage,
@@ -27,7 +27,7 @@ from raia_provider.models.conversations import (
     VoteType,
 )
 from raia_provider.models.pagination import Page
-from raia_provider.models.users import EmailAddress, Id, NonBlankStr, PhoneNumber
+from raia_provider.models.users import EmailAddress, PhoneNumber
 
 OrderDirection = Literal["ASC", "DESC"]
 

@@ -10,10 +10,10 @@ from raia_provider._core.endpoint import AsyncEndpoint, Endpoint
 from raia_provider._core.file_source import file_part
 from raia_provider._core.multipart import FilePart
 from raia_provider._core.operation import Operation, RaiaRequest
-from raia_provider.models.base import NoContent
+from raia_provider.models.base import Id, NoContent
 from raia_provider.models.files import AgentFile, AgentFileList
 
-FileId = Annotated[str, Field(alias="id", min_length=1, pattern=r"\S")]
+FileId = Annotated[Id, Field(alias="id")]
 
 
 class UploadAgentFile(RaiaRequest[AgentFile]):
@@ -106,7 +106,7 @@ class DeleteAgentFiles(RaiaRequest[NoContent]):
     """
 
     operation = Operation("DELETE", "/agent-files", "ExternalApiAgentFilesController_deleteAgentFiles")
-    file_ids: list[Annotated[str, Field(min_length=1, pattern=r"\S")]] = Field(min_length=1)
+    file_ids: list[Id] = Field(min_length=1)
 
 
 class FileEndpoints:

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from raia_provider._core.endpoint import AsyncEndpoint, Endpoint
 from raia_provider._core.operation import Operation, RaiaRequest
+from raia_provider.models.base import Id
 from raia_provider.models.prompts import PromptBody, PromptJob, PromptResult, SignedUploadUrl
 
 
@@ -38,7 +39,7 @@ class GetPromptResponse(RaiaRequest[PromptResult | None]):
     """
 
     operation = Operation("GET", "/prompts/{id}/response-on", "ExternalApiPromptsController_getResponseOnPrompt")
-    prompt_id: str = Field(alias="id", min_length=1, pattern=r"\S")
+    prompt_id: Id = Field(alias="id")
 
 
 class CreatePromptUploadUrl(RaiaRequest[SignedUploadUrl]):

@@ -8,12 +8,10 @@ from pydantic import Field, model_validator
 
 from raia_provider._core.endpoint import AsyncEndpoint, Endpoint
 from raia_provider._core.operation import Operation, RaiaRequest
-from raia_provider.models.base import NoContent
+from raia_provider.models.base import Id, NoContent, NonBlankStr
 from raia_provider.models.users import (
     ConversationUser,
     EmailAddress,
-    Id,
-    NonBlankStr,
     PhoneNumber,
     UserLimits,
     UserSearchResult,

@@ -95,16 +95,7 @@ def feedback_dto(feedback: Feedback) -> JsonObject:
 
     :param feedback: the feedback.
     """
-    return {
-        "id": feedback.id,
-        "voteType": feedback.vote_type,
-        "question": feedback.question,
-        "answer": feedback.answer,
-        "comment": feedback.comment,
-        "userEmail": feedback.user_email,
-        "createdAt": iso(feedback.created_at),
-        "updatedAt": iso(feedback.updated_at),
-    }
+    return {**base_feedback_dto(feedback), "createdAt": iso(feedback.created_at), "updatedAt": iso(feedback.updated_at)}
 
 
 def conversation_with_feedbacks_dto(
