@@ -18,7 +18,12 @@ Hierarchy::
     ├── RaiaTimeoutError         a request took longer than its timeout (transient)
     ├── RaiaResponseError        raia's answer does not match the published contract
     │   └── RaiaMalformedResponseError   not JSON at all, e.g. a truncated body (transient)
-    └── RaiaPromptFailedError    raia processed the prompt and reported ``status: failed``
+    ├── RaiaPromptFailedError    raia processed the prompt and reported ``status: failed``
+    ├── RaiaMessageFailedError   raia reported ``status: failed`` for the reply to a message
+    ├── RaiaWaitTimeoutError     an answer was still pending when the wait's ``timeout`` ran out
+    ├── RaiaPollError            waiting for an answer gave up (errors in a row, or a permanent one)
+    ├── RaiaTriggerEventError    a deferred task resumed with an event it cannot read
+    └── RaiaPartialFailureError  some items of a multi-item task failed; says which succeeded
 """
 
 from __future__ import annotations
@@ -141,6 +146,58 @@ class RaiaPromptFailedError(RaiaError):
         super().__init__(message)
         self.prompt_id = prompt_id
         self.raia_error = raia_error
+
+
+class RaiaMessageFailedError(RaiaError):
+    """raia processed a conversation message and reported ``status: failed`` for the agent's reply.
+
+    :param message: the full, human-readable explanation.
+    :param conversation_id: the conversation's id.
+    :param question_message_id: the id of the message that was answered.
+    :param raia_error: raia's own ``error`` text.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        conversation_id: str | None = None,
+        question_message_id: str | None = None,
+        raia_error: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.conversation_id = conversation_id
+        self.question_message_id = question_message_id
+        self.raia_error = raia_error
+
+
+class RaiaWaitTimeoutError(RaiaError):
+    """An async prompt or message reply was still pending when the wait's ``timeout`` ran out.
+
+    The work may still finish at raia; the id in the message lets a later task (or a sensor) pick it up.
+    """
+
+
+class RaiaPollError(RaiaError):
+    """Waiting for an answer gave up: a permanent error (e.g. 403/404), or transient ones too many times in a row."""
+
+
+class RaiaTriggerEventError(RaiaError):
+    """A deferred task resumed with an event that is missing, malformed, or has an unknown status."""
+
+
+class RaiaPartialFailureError(RaiaError):
+    """Some items of a multi-item task (e.g. files of an upload) failed while others succeeded.
+
+    :param message: the full explanation: which items failed and why, which succeeded.
+    :param succeeded: what was done (JSON-ready, e.g. one dict per uploaded file).
+    :param failed: what failed (JSON-ready, e.g. one dict per file with its error).
+    """
+
+    def __init__(self, message: str, *, succeeded: list[Any], failed: list[Any]) -> None:
+        super().__init__(message)
+        self.succeeded = succeeded
+        self.failed = failed
 
 
 def is_transient(error: BaseException) -> bool:

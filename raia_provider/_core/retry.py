@@ -21,6 +21,7 @@ from tenacity import (
     retry_base,
     retry_if_exception,
     stop_after_attempt,
+    stop_after_delay,
 )
 from tenacity.stop import stop_base
 
@@ -39,6 +40,8 @@ class RetryPolicy:
     :param jitter: up to this many seconds are added at random to each backoff, so that many clients
         throttled together do not come back together.
     :param retry_after_cap: the longest ``Retry-After`` honoured, in seconds.
+    :param max_elapsed: if set, no new attempt starts once this many seconds have passed since the first
+        (a caller's own deadline, e.g. a synchronous prompt's ``timeout``).
     """
 
     max_attempts: int = 5
@@ -46,6 +49,7 @@ class RetryPolicy:
     max_wait: float = 30.0
     jitter: float = 1.0
     retry_after_cap: float = 120.0
+    max_elapsed: float | None = None
     random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -100,7 +104,9 @@ class RetryPolicy:
             )
 
         return {
-            "stop": stop_after_attempt(self.max_attempts),
+            "stop": stop_after_attempt(self.max_attempts)
+            if self.max_elapsed is None
+            else stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_elapsed),
             "wait": wait,
             "retry": retry_if_exception(is_transient),
             "before_sleep": before_sleep,

@@ -182,17 +182,21 @@ class RaiaHook(
         transport = self._sync_transport
         for attempt in self.retry_policy.retrying(self._sleep, prepared.operation.label):
             with attempt:
-                return decode_response(prepared, transport.send(prepared), adapter, self._redact)
+                return decode_response(prepared, transport.send(prepared), adapter, self.redact)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _asend(self, prepared: PreparedRequest, adapter: TypeAdapter[Any]) -> Any:
         transport = await self._aget_transport()
         async for attempt in self.retry_policy.async_retrying(self._async_sleep, prepared.operation.label):
             with attempt:
-                return decode_response(prepared, await transport.send(prepared), adapter, self._redact)
+                return decode_response(prepared, await transport.send(prepared), adapter, self.redact)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    def _redact(self, text: str) -> str:
+    def redact(self, text: str) -> str:
+        """Return ``text`` with the connection's secret key (if it has been read) replaced by ``***``.
+
+        :param text: any text that may echo the key, e.g. an error message.
+        """
         key = self._settings.api_key if self._settings else None
         return text.replace(key, _REDACTED) if key else text
 

@@ -11,14 +11,6 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-# Both directions use raia's camelCase names on the wire and accept Python names in code.
-_WIRE_NAMES = ConfigDict(
-    alias_generator=to_camel,
-    validate_by_name=True,
-    validate_by_alias=True,
-    serialize_by_alias=True,
-    frozen=True,
-)
 
 
 class SpecMirror:
@@ -35,7 +27,16 @@ class SpecMirror:
 class RaiaModel(SpecMirror, BaseModel):
     """A body raia sends back: unknown fields are kept (raia adds fields over time), aliases are camelCase."""
 
-    model_config = ConfigDict(**_WIRE_NAMES, extra="allow")
+    # raia's camelCase names on the wire, Python names in code; spelled out (not a shared dict) so that
+    # mypy's pydantic plugin sees validate_by_name and types the constructors with the Python names.
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=True,
+        extra="allow",
+    )
 
     def to_json_dict(self) -> dict[str, Any]:
         """Return the body as plain JSON types with raia's field names (what operators push to XCom)."""
@@ -45,7 +46,16 @@ class RaiaModel(SpecMirror, BaseModel):
 class RaiaBody(SpecMirror, BaseModel):
     """A body sent to raia: unknown fields are refused, so a typo fails before any request is made."""
 
-    model_config = ConfigDict(**_WIRE_NAMES, extra="forbid")
+    # raia's camelCase names on the wire, Python names in code; spelled out (not a shared dict) so that
+    # mypy's pydantic plugin sees validate_by_name and types the constructors with the Python names.
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=True,
+        extra="forbid",
+    )
 
 
 def _discard(_: Any) -> None:

@@ -1,0 +1,350 @@
+"""The one poll loop of the provider: wait for an answer raia produces in the background.
+
+Two resources are answered later: an async prompt (``GET /prompts/{id}/response-on``) and the reply to an
+async conversation message (``GET /conversations/{id}/messages/{questionMessageId}/response-on``). A
+:class:`PollTarget` names one of them and reads it once; :func:`assess` turns what raia answered into
+``pending`` / ``completed`` / ``failed`` (the one status evaluation); :func:`poll_steps` is the loop,
+written once as a generator that asks its driver to *read* or to *sleep* and finally returns the event.
+:func:`run_poll` (blocking: operators, sensors) and :func:`arun_poll` (the triggerer's event loop) only
+carry out those requests, so the blocking and the async waits cannot drift apart.
+
+The event is a plain JSON dict, the same whether it ends a blocking wait or comes out of a trigger::
+
+    {"status": "success" | "failed" | "timeout" | "error", "kind": "prompt" | "message",
+     "message": "<what happened, never the key>", "result": {...} (success only), ...the target's ids}
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from raia_provider._core.retry import RetryPolicy
+from raia_provider.exceptions import (
+    RaiaError,
+    RaiaMalformedResponseError,
+    RaiaMessageFailedError,
+    RaiaPollError,
+    RaiaPromptFailedError,
+    RaiaTriggerEventError,
+    RaiaWaitTimeoutError,
+    is_transient,
+)
+
+if TYPE_CHECKING:
+    from raia_provider.hooks.raia import RaiaHook
+    from raia_provider.models.conversations import MessageReply
+    from raia_provider.models.prompts import PromptResult
+
+TargetKind = Literal["prompt", "message"]
+#: Failed reads of a wait are retried by the poll loop with this policy's attempts and backoff ...
+POLL_RETRY_POLICY: Final = RetryPolicy()
+#: ... so each read itself is a single request (no retries nested inside retries).
+SINGLE_ATTEMPT: Final = RetryPolicy(max_attempts=1)
+EventStatus = Literal["success", "failed", "timeout", "error"]
+EVENT_STATUSES: Final[frozenset[str]] = frozenset({"success", "failed", "timeout", "error"})
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One look at a target: where it stands, and its answer once there is one.
+
+    :param status: ``pending``, ``completed`` or ``failed``.
+    :param result: the plain-JSON answer when completed.
+    :param error: raia's error text when failed.
+    """
+
+    status: Literal["pending", "completed", "failed"]
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def assess(kind: TargetKind, status: str | None, error: str | None, result: dict[str, Any] | None) -> Reading:
+    """Decide what raia's answer to a poll means. ``None`` (raia's JSON ``null``) is not ready yet.
+
+    An unknown status is never taken for success: it raises, so a change on raia's side fails loudly.
+
+    :param kind: what was polled, for the error message.
+    :param status: raia's ``status`` (the message poll's ``running``/``error`` arrive already normalized).
+    :param error: raia's ``error`` text.
+    :param result: the answer, read only when ``completed``.
+    """
+    match status:
+        case None | "pending":
+            return Reading("pending")
+        case "completed":
+            return Reading("completed", result=result)
+        case "failed":
+            return Reading("failed", error=error or "raia gave no error text")
+        case _:
+            raise RaiaMalformedResponseError(
+                f"raia answered the {kind} poll with status {status!r}; expected pending, completed or failed"
+            )
+
+
+def prompt_output(prompt_id: str | None, answer: PromptResult) -> dict[str, Any]:
+    """The plain-JSON result of a prompt, the same for the blocking and the deferred path.
+
+    :param prompt_id: the async prompt's id (``None`` for a synchronous prompt).
+    :param answer: raia's answer.
+    """
+    output: dict[str, Any] = {
+        "response": answer.response,
+        "total_tokens": answer.total_tokens,
+        "status": answer.status,
+    }
+    if prompt_id is not None:
+        output["prompt_id"] = prompt_id
+    return output
+
+
+@dataclass(frozen=True)
+class PollTarget:
+    """What is being waited for: an async prompt, or the agent's reply to an async message.
+
+    :param kind: ``prompt`` or ``message``.
+    :param ids: the ids that name it: ``prompt_id``, or ``conversation_id`` and ``question_message_id``.
+    """
+
+    kind: TargetKind
+    ids: dict[str, str]
+
+    @classmethod
+    def prompt(cls, prompt_id: str) -> PollTarget:
+        """An async prompt.
+
+        :param prompt_id: the ``promptId`` raia returned.
+        """
+        return cls("prompt", {"prompt_id": prompt_id})
+
+    @classmethod
+    def message(cls, conversation_id: str, question_message_id: str) -> PollTarget:
+        """The agent's reply to a message sent with ``messages/async``.
+
+        :param conversation_id: the conversation's id.
+        :param question_message_id: the id of the message that was sent.
+        """
+        return cls("message", {"conversation_id": conversation_id, "question_message_id": question_message_id})
+
+    def describe(self) -> str:
+        """A human name for log lines and messages, e.g. ``prompt 42``."""
+        if self.kind == "prompt":
+            return f"prompt {self.ids['prompt_id']}"
+        return f"reply to message {self.ids['question_message_id']} in conversation {self.ids['conversation_id']}"
+
+    def read(self, hook: RaiaHook) -> Reading:
+        """Read the target once, blocking.
+
+        :param hook: the hook to read with.
+        """
+        if self.kind == "prompt":
+            return self._assess_prompt(hook.get_prompt_response(prompt_id=self.ids["prompt_id"]))
+        return self._assess_message(hook.get_message_reply(**self.ids))
+
+    async def aread(self, hook: RaiaHook) -> Reading:
+        """Read the target once, without blocking the event loop.
+
+        :param hook: the hook to read with.
+        """
+        if self.kind == "prompt":
+            return self._assess_prompt(await hook.aget_prompt_response(prompt_id=self.ids["prompt_id"]))
+        return self._assess_message(await hook.aget_message_reply(**self.ids))
+
+    def _assess_prompt(self, answer: PromptResult | None) -> Reading:
+        if answer is None:
+            return assess(self.kind, None, None, None)
+        return assess(self.kind, answer.status, answer.error, prompt_output(self.ids["prompt_id"], answer))
+
+    def _assess_message(self, answer: MessageReply) -> Reading:
+        reply = answer.message
+        result = {
+            **self.ids,
+            "status": answer.status,
+            "response": reply.message if reply else None,
+            "message_id": reply.id if reply else None,
+        }
+        return assess(self.kind, answer.status, answer.error, result)
+
+
+class _Read:
+    """The loop's request to its driver: read the target now and send the :class:`Reading` back."""
+
+    def __repr__(self) -> str:
+        return "READ"
+
+
+READ: Final = _Read()
+#: What the loop yields: :data:`READ`, or a number of seconds to sleep.
+Step = _Read | float
+
+
+def poll_steps(
+    target: PollTarget,
+    *,
+    poll_interval: float,
+    end_time: float,
+    policy: RetryPolicy | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Generator[Step, Reading | None, dict[str, Any]]:
+    """The poll loop: read, and while the answer is pending sleep ``poll_interval`` and read again.
+
+    Ends with exactly one event (see the module docs). A read that fails with a transient error
+    (connection, timeout, 5xx, 429) is tried again after the retry policy's backoff (honouring
+    ``Retry-After``), up to ``policy.max_attempts`` failures in a row; any other error ends the wait at once.
+    Past ``end_time`` (wall clock, so the deadline survives a triggerer restart) the event is ``timeout``.
+
+    :param target: what to wait for.
+    :param poll_interval: seconds between reads while pending.
+    :param end_time: the wall-clock deadline, ``time.time()`` seconds.
+    :param policy: the retry policy whose attempts and backoff apply to failed reads.
+    :param clock: the wall clock (injectable for tests).
+    """
+    policy = policy or POLL_RETRY_POLICY
+    failures = 0
+    while True:
+        try:
+            reading = yield READ
+        except RaiaError as exc:
+            if not is_transient(exc):
+                return _event(target, "error", f"Gave up waiting for the {target.describe()}: {exc}")
+            failures += 1
+            if failures >= policy.max_attempts:
+                return _event(
+                    target, "error", f"Gave up waiting for the {target.describe()} after {failures} failed reads: {exc}"
+                )
+            delay = max(poll_interval, policy.wait_seconds(failures, exc))
+        except Exception as exc:  # a bug or an unforeseen library error: report it as one event, not a crash
+            return _event(target, "error", f"Gave up waiting for the {target.describe()}: {type(exc).__name__}: {exc}")
+        else:
+            failures = 0
+            assert reading is not None
+            if reading.status == "completed":
+                return _event(target, "success", f"The {target.describe()} is completed.", result=reading.result)
+            if reading.status == "failed":
+                failure = f"raia reports the {target.describe()} failed: {reading.error}"
+                return {**_event(target, "failed", failure), "error": reading.error}
+            delay = poll_interval
+        remaining = end_time - clock()
+        if remaining <= 0:
+            return _event(target, "timeout", f"The {target.describe()} was still pending when the wait timed out.")
+        yield min(delay, remaining)
+
+
+def _event(
+    target: PollTarget, status: EventStatus, message: str, result: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    event: dict[str, Any] = {"status": status, "kind": target.kind, **target.ids, "message": message}
+    if result is not None:
+        event["result"] = result
+    return event
+
+
+def run_poll(
+    steps: Generator[Step, Reading | None, dict[str, Any]],
+    read: Callable[[], Reading],
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Drive :func:`poll_steps` with blocking reads and sleeps; return its event.
+
+    :param steps: the loop.
+    :param read: reads the target once.
+    :param sleep: the blocking sleep.
+    """
+    step = next(steps)
+    try:
+        while True:
+            if isinstance(step, _Read):
+                try:
+                    reading = read()
+                except Exception as exc:
+                    step = steps.throw(exc)
+                else:
+                    step = steps.send(reading)
+            else:
+                sleep(step)
+                step = steps.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+async def arun_poll(
+    steps: Generator[Step, Reading | None, dict[str, Any]],
+    read: Callable[[], Awaitable[Reading]],
+    sleep: Callable[[float], Awaitable[None]],
+) -> dict[str, Any]:
+    """Drive :func:`poll_steps` with awaited reads and sleeps; return its event.
+
+    :param steps: the loop.
+    :param read: reads the target once, as a coroutine.
+    :param sleep: the coroutine sleep.
+    """
+    step = next(steps)
+    try:
+        while True:
+            if isinstance(step, _Read):
+                try:
+                    reading = await read()
+                except Exception as exc:
+                    step = steps.throw(exc)
+                else:
+                    step = steps.send(reading)
+            else:
+                await sleep(step)
+                step = steps.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def result_from_event(event: Any, expected: TargetKind | PollTarget) -> dict[str, Any]:
+    """Check the event a wait ended with and return its result, or raise the typed error it stands for.
+
+    Used by ``execute_complete`` after a deferral and by the blocking waits alike. A missing event, an
+    unknown status, or one about another target raises :class:`~raia_provider.exceptions.RaiaTriggerEventError`.
+
+    :param event: the event (from the trigger, or from :func:`run_poll`).
+    :param expected: what the task waited for: a kind of wait, or the very target; the event must match.
+    """
+    if not isinstance(event, dict):
+        raise RaiaTriggerEventError(f"The task resumed without a usable event (got {type(event).__name__}).")
+    status = event.get("status")
+    if status not in EVENT_STATUSES:
+        raise RaiaTriggerEventError(
+            f"The task resumed with an event of unknown status {status!r}; expected one of {sorted(EVENT_STATUSES)}."
+        )
+    kind = event.get("kind")
+    expected_kind = expected if isinstance(expected, str) else expected.kind
+    if kind != expected_kind:
+        raise RaiaTriggerEventError(f"The task waited for a {expected_kind} but resumed with an event about {kind!r}.")
+    ids = {name: event.get(name) for name in _ID_NAMES[expected_kind]}
+    if not all(isinstance(value, str) and value for value in ids.values()):
+        raise RaiaTriggerEventError(f"The task resumed with a {kind} event that lacks its ids: {sorted(ids)}.")
+    if isinstance(expected, PollTarget) and expected.ids != ids:
+        raise RaiaTriggerEventError(f"The task resumed with an event about another wait ({kind} {ids}).")
+    message = str(event.get("message") or status)
+    match status:
+        case "success":
+            result = event.get("result")
+            if not isinstance(result, dict):
+                raise RaiaTriggerEventError(f"The task resumed with a success event without a result: {message}")
+            return result
+        case "failed" if kind == "prompt":
+            raise RaiaPromptFailedError(message, prompt_id=ids["prompt_id"], raia_error=event.get("error"))
+        case "failed":
+            raise RaiaMessageFailedError(
+                message,
+                conversation_id=ids["conversation_id"],
+                question_message_id=ids["question_message_id"],
+                raia_error=event.get("error"),
+            )
+        case "timeout":
+            raise RaiaWaitTimeoutError(message)
+        case _:
+            raise RaiaPollError(message)
+
+
+_ID_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    "prompt": ("prompt_id",),
+    "message": ("conversation_id", "question_message_id"),
+}

@@ -1,0 +1,1 @@
+"""raia operators."""

@@ -1,0 +1,123 @@
+"""``RaiaSendMessageOperator``: post a user message into a conversation and keep the agent's reply."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import conf
+
+from raia_provider._core.polling import POLL_RETRY_POLICY, PollTarget, result_from_event
+from raia_provider.hooks.raia import RaiaHook
+from raia_provider.operations.conversations import SubmitMessage
+from raia_provider.operators._waiting import WaitsForAnswer, reattach_or_submit, seconds
+from raia_provider.operators.base import RaiaBaseOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: Where a task remembers its submitted message across retries (Airflow 3.3+).
+_MEMORY_KEY = "raia_message"
+
+
+class RaiaSendMessageOperator(WaitsForAnswer, RaiaBaseOperator):
+    """Send a message into a conversation as its user and return the agent's reply as plain JSON.
+
+    By default the message goes to ``POST /conversations/{id}/messages`` and the worker waits for the reply
+    in that call. With ``deferrable=True`` it goes to ``messages/async``, the sent message's id is pushed to
+    XCom (key ``question_message_id``) and the wait moves to the triggerer
+    (:class:`~raia_provider.triggers.raia.RaiaMessageReplyTrigger`).
+
+    The result is ``{"conversation_id", "question_message_id", "message_id", "response", "status"}``,
+    where ``response`` is the reply's text. A reply raia reports ``failed`` raises
+    :class:`~raia_provider.exceptions.RaiaMessageFailedError`.
+
+    On a retry of a deferrable task (Airflow 3.3+), the message from an earlier try is not sent again
+    while raia is still answering it, or has answered it.
+
+    .. seealso::
+        :ref:`howto/operator:RaiaSendMessageOperator`
+
+    :param conversation_id: the conversation, e.g. the return value of ``RaiaStartConversationOperator``
+        (templated).
+    :param message: the user's message (templated).
+    :param message_context: context for this message only, sent as raia's ``context`` (templated; not named
+        ``context`` so as not to be confused with Airflow's task context).
+    :param raia_conn_id: the ``raia`` connection.
+    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param poll_interval: seconds between looks at the reply on the deferrable path.
+    :param timeout: how long to wait for the reply (seconds or a ``timedelta``): the request's read
+        timeout on the blocking path, the trigger's deadline on the deferrable path.
+    """
+
+    template_fields: Sequence[str] = ("conversation_id", "message", "message_context")
+    ui_color = "#e8f1ff"
+
+    def __init__(
+        self,
+        *,
+        conversation_id: str,
+        message: str,
+        message_context: str | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float | timedelta = 5.0,
+        timeout: float | timedelta = 600.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.conversation_id = conversation_id
+        self.message = message
+        self.message_context = message_context
+        self.deferrable = deferrable
+        self.poll_interval = seconds(poll_interval, "poll_interval", type(self).__name__)
+        self.wait_timeout = seconds(timeout, "timeout", type(self).__name__)
+
+    @cached_property
+    def hook(self) -> RaiaHook:
+        """The hook, with the read timeout and a retry deadline of this task's ``timeout``."""
+        policy = replace(POLL_RETRY_POLICY, max_elapsed=self.wait_timeout)
+        return RaiaHook(self.raia_conn_id, read_timeout=self.wait_timeout, retry_policy=policy)
+
+    def execute(self, context: Context) -> Any:
+        """Send the message; return the reply (deferring first on the deferrable path)."""
+        # Building the request checks every argument and raises RaiaInputError before any request.
+        request = SubmitMessage.build(
+            conversation_id=self.conversation_id, message=self.message, context=self.message_context
+        )
+        conversation_id = self.conversation_id
+        if not self.deferrable:
+            reply = self.hook.process_message(
+                conversation_id=conversation_id, message=self.message, context=self.message_context
+            )
+            self.log.info("raia replied in conversation %s (message %s)", reply.conversation_id, reply.id)
+            return {
+                "conversation_id": reply.conversation_id,
+                "question_message_id": reply.conversation_message_id,
+                "message_id": reply.id,
+                "response": reply.message,
+                "status": "completed",
+            }
+
+        def submit() -> PollTarget:
+            sent = self.hook.send(request)
+            return PollTarget.message(conversation_id, sent.id)
+
+        payload = {"conversation_id": conversation_id, **request.model_dump(mode="json", exclude_none=True)}
+        target = reattach_or_submit(
+            context, self.hook, memory_key=_MEMORY_KEY, payload=payload, submit=submit, log=self.log
+        )
+        context["ti"].xcom_push(key="question_message_id", value=target.ids["question_message_id"])
+        self.defer_until_answered(target)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger fired: return the reply, or raise what the event reports.
+
+        :param context: the task's context.
+        :param event: the trigger's event.
+        """
+        result = result_from_event(event, "message")
+        self.log.info("raia replied in conversation %s (message %s)", result["conversation_id"], result["message_id"])
+        return result

@@ -1,0 +1,132 @@
+"""``RaiaPromptOperator``: ask the agent one question and keep its answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.providers.common.compat.sdk import conf
+
+from raia_provider._core.polling import POLL_RETRY_POLICY, PollTarget, prompt_output, result_from_event
+from raia_provider.exceptions import RaiaPromptFailedError, RaiaResponseError
+from raia_provider.hooks.raia import RaiaHook
+from raia_provider.operations.prompts import CreatePrompt
+from raia_provider.operators._waiting import WaitsForAnswer, reattach_or_submit, seconds
+from raia_provider.operators.base import RaiaBaseOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: Where a task remembers its async prompt across retries (Airflow 3.3+).
+_MEMORY_KEY = "raia_prompt"
+
+
+class RaiaPromptOperator(WaitsForAnswer, RaiaBaseOperator):
+    """Send a prompt to the raia agent and return its answer as plain JSON.
+
+    By default the prompt goes to ``POST /prompts`` and the worker waits for the answer in that call. With
+    ``deferrable=True`` it goes to ``POST /prompts/async``; the ``prompt_id`` is pushed to XCom at once and
+    the wait moves to the triggerer (:class:`~raia_provider.triggers.raia.RaiaPromptTrigger`), freeing
+    the worker slot. With ``wait_for_completion=False`` the task only submits the async prompt and returns
+    its id, for a :class:`~raia_provider.sensors.raia.RaiaPromptSensor` downstream.
+
+    The result is ``{"response": str, "total_tokens": int | None, "status": "completed"}``, plus
+    ``"prompt_id"`` for an async prompt. A prompt raia reports ``failed`` raises
+    :class:`~raia_provider.exceptions.RaiaPromptFailedError` with raia's error text.
+
+    On a retry of the task (Airflow 3.3+), an async prompt from an earlier try that raia is still
+    answering, or has answered, is re-used instead of being asked again.
+
+    .. seealso::
+        :ref:`howto/operator:RaiaPromptOperator`
+
+    :param prompt: the question for the agent (templated; a file ending in ``.txt``, ``.md`` or ``.j2`` is
+        read and rendered as the template).
+    :param token_tracking_id: a tag raia stores with the token usage, e.g. ``"{{ dag.dag_id }}"`` (templated).
+    :param raia_conn_id: the ``raia`` connection.
+    :param deferrable: wait in the triggerer instead of on a worker (default: ``[operators]
+        default_deferrable``).
+    :param wait_for_completion: wait for the answer; ``False`` returns the async prompt's id at once.
+    :param poll_interval: seconds between looks at an async prompt (seconds or a ``timedelta``).
+    :param timeout: how long to wait for the answer (seconds or a ``timedelta``): the request's read
+        timeout on the blocking path, the trigger's deadline on the deferrable path.
+    """
+
+    template_fields: Sequence[str] = ("prompt", "token_tracking_id")
+    template_ext: Sequence[str] = (".txt", ".md", ".j2")
+    template_fields_renderers: ClassVar[dict[str, str]] = {"prompt": "md"}
+    ui_color = "#e8f1ff"
+
+    def __init__(
+        self,
+        *,
+        prompt: str,
+        token_tracking_id: str | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        wait_for_completion: bool = True,
+        poll_interval: float | timedelta = 5.0,
+        timeout: float | timedelta = 600.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.prompt = prompt
+        self.token_tracking_id = token_tracking_id
+        self.deferrable = deferrable
+        self.wait_for_completion = wait_for_completion
+        self.poll_interval = seconds(poll_interval, "poll_interval", type(self).__name__)
+        self.wait_timeout = seconds(timeout, "timeout", type(self).__name__)
+
+    @cached_property
+    def hook(self) -> RaiaHook:
+        """The hook, with the read timeout and a retry deadline of this task's ``timeout``."""
+        policy = replace(POLL_RETRY_POLICY, max_elapsed=self.wait_timeout)
+        return RaiaHook(self.raia_conn_id, read_timeout=self.wait_timeout, retry_policy=policy)
+
+    def execute(self, context: Context) -> Any:
+        """Ask the agent; return the answer (or, without ``wait_for_completion``, the prompt's id)."""
+        arguments = {"prompt": self.prompt, "token_tracking_id": self.token_tracking_id}
+        request = CreatePrompt.build(**arguments)  # raises RaiaInputError before any request
+        if self.wait_for_completion and not self.deferrable:
+            return self._ask_and_wait()
+
+        def submit() -> PollTarget:
+            return PollTarget.prompt(self.hook.send(request).prompt_id)
+
+        payload = request.model_dump(mode="json", by_alias=True, exclude_none=True)
+        target = reattach_or_submit(
+            context, self.hook, memory_key=_MEMORY_KEY, payload=payload, submit=submit, log=self.log
+        )
+        prompt_id = target.ids["prompt_id"]
+        context["ti"].xcom_push(key="prompt_id", value=prompt_id)
+        self.log.info("raia prompt %s submitted", prompt_id)
+        if not self.wait_for_completion:
+            return prompt_id
+        self.defer_until_answered(target)
+
+    def _ask_and_wait(self) -> dict[str, Any]:
+        answer = self.hook.process_prompt(prompt=self.prompt, token_tracking_id=self.token_tracking_id)
+        if answer.status == "failed":
+            raise RaiaPromptFailedError(f"raia reports the prompt failed: {answer.error}", raia_error=answer.error)
+        if answer.status != "completed":
+            raise RaiaResponseError(
+                f"raia answered a synchronous prompt with status {answer.status!r} and no prompt id to poll; "
+                "use deferrable=True (async prompt) for long-running questions"
+            )
+        self._log_answer(answer.total_tokens)
+        return prompt_output(None, answer)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger fired: return the answer, or raise what the event reports.
+
+        :param context: the task's context.
+        :param event: the trigger's event.
+        """
+        result = result_from_event(event, "prompt")
+        self._log_answer(result.get("total_tokens"))
+        return result
+
+    def _log_answer(self, total_tokens: Any) -> None:
+        self.log.info("raia answered (%s tokens)", total_tokens)
