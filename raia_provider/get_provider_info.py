@@ -22,7 +22,21 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["ai", "service"],
             }
         ],
+        "operators": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": [
+                    "raia_provider.operators.prompt",
+                    "raia_provider.operators.message",
+                    "raia_provider.operators.conversation",
+                    "raia_provider.operators.files",
+                    "raia_provider.operators.webhook",
+                ],
+            }
+        ],
+        "sensors": [{"integration-name": _INTEGRATION, "python-modules": ["raia_provider.sensors.raia"]}],
         "hooks": [{"integration-name": _INTEGRATION, "python-modules": ["raia_provider.hooks.raia"]}],
+        "triggers": [{"integration-name": _INTEGRATION, "python-modules": ["raia_provider.triggers.raia"]}],
         "connection-types": [
             {
                 "connection-type": form.CONN_TYPE,

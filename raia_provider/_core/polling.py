@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from raia_provider._core.retry import RetryPolicy
 from raia_provider.exceptions import (
     RaiaError,
-    RaiaMalformedResponseError,
     RaiaMessageFailedError,
     RaiaPollError,
     RaiaPromptFailedError,
+    RaiaResponseError,
     RaiaTriggerEventError,
     RaiaWaitTimeoutError,
     is_transient,
@@ -41,8 +41,7 @@ if TYPE_CHECKING:
 TargetKind = Literal["prompt", "message"]
 #: Failed reads of a wait are retried by the poll loop with this policy's attempts and backoff ...
 POLL_RETRY_POLICY: Final = RetryPolicy()
-#: ... so each read itself is a single request (no retries nested inside retries).
-SINGLE_ATTEMPT: Final = RetryPolicy(max_attempts=1)
+#: ... so each read itself is a single request (:data:`~raia_provider._core.retry.SINGLE_ATTEMPT`).
 EventStatus = Literal["success", "failed", "timeout", "error"]
 EVENT_STATUSES: Final[frozenset[str]] = frozenset({"success", "failed", "timeout", "error"})
 
@@ -79,7 +78,8 @@ def assess(kind: TargetKind, status: str | None, error: str | None, result: dict
         case "failed":
             return Reading("failed", error=error or "raia gave no error text")
         case _:
-            raise RaiaMalformedResponseError(
+            # Not transient: a contract change does not heal by asking again, so the wait ends at once.
+            raise RaiaResponseError(
                 f"raia answered the {kind} poll with status {status!r}; expected pending, completed or failed"
             )
 
@@ -140,8 +140,8 @@ class PollTarget:
         :param hook: the hook to read with.
         """
         if self.kind == "prompt":
-            return self._assess_prompt(hook.get_prompt_response(prompt_id=self.ids["prompt_id"]))
-        return self._assess_message(hook.get_message_reply(**self.ids))
+            return self._assess_prompt(hook.get_prompt_response(prompt_id=self.ids["prompt_id"]), hook.redact)
+        return self._assess_message(hook.get_message_reply(**self.ids), hook.redact)
 
     async def aread(self, hook: RaiaHook) -> Reading:
         """Read the target once, without blocking the event loop.
@@ -149,15 +149,18 @@ class PollTarget:
         :param hook: the hook to read with.
         """
         if self.kind == "prompt":
-            return self._assess_prompt(await hook.aget_prompt_response(prompt_id=self.ids["prompt_id"]))
-        return self._assess_message(await hook.aget_message_reply(**self.ids))
+            answer = await hook.aget_prompt_response(prompt_id=self.ids["prompt_id"])
+            return self._assess_prompt(answer, hook.redact)
+        return self._assess_message(await hook.aget_message_reply(**self.ids), hook.redact)
 
-    def _assess_prompt(self, answer: PromptResult | None) -> Reading:
+    # raia's error text may echo what it was sent, the key included: it is redacted before it goes anywhere.
+    def _assess_prompt(self, answer: PromptResult | None, redact: Callable[[str], str]) -> Reading:
         if answer is None:
             return assess(self.kind, None, None, None)
-        return assess(self.kind, answer.status, answer.error, prompt_output(self.ids["prompt_id"], answer))
+        error = redact(answer.error) if answer.error else answer.error
+        return assess(self.kind, answer.status, error, prompt_output(self.ids["prompt_id"], answer))
 
-    def _assess_message(self, answer: MessageReply) -> Reading:
+    def _assess_message(self, answer: MessageReply, redact: Callable[[str], str]) -> Reading:
         reply = answer.message
         result = {
             **self.ids,
@@ -165,7 +168,7 @@ class PollTarget:
             "response": reply.message if reply else None,
             "message_id": reply.id if reply else None,
         }
-        return assess(self.kind, answer.status, answer.error, result)
+        return assess(self.kind, answer.status, redact(answer.error) if answer.error else answer.error, result)
 
 
 class _Read:

@@ -122,3 +122,8 @@ class _Strategies(TypedDict):
     retry: retry_base
     before_sleep: Callable[[RetryCallState], None]
     reraise: bool
+
+
+#: One request, no retries: for calls whose caller retries a larger step itself (a poll loop, a
+#: look-then-create), so that retries are never nested.
+SINGLE_ATTEMPT = RetryPolicy(max_attempts=1)

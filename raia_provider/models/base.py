@@ -12,7 +12,6 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 
-
 class SpecMirror:
     """Which schemas of raia's OpenAPI document a model mirrors; a test holds each model against them."""
 

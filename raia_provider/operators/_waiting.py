@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from raia_provider._core.polling import (
     POLL_RETRY_POLICY,
-    SINGLE_ATTEMPT,
     PollTarget,
     poll_steps,
     result_from_event,
     run_poll,
 )
+from raia_provider._core.retry import SINGLE_ATTEMPT
 from raia_provider._core.task_memory import TaskMemory
 from raia_provider.exceptions import RaiaError, RaiaInputError
 from raia_provider.hooks.raia import RaiaHook

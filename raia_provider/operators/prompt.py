@@ -109,7 +109,8 @@ class RaiaPromptOperator(WaitsForAnswer, RaiaBaseOperator):
     def _ask_and_wait(self) -> dict[str, Any]:
         answer = self.hook.process_prompt(prompt=self.prompt, token_tracking_id=self.token_tracking_id)
         if answer.status == "failed":
-            raise RaiaPromptFailedError(f"raia reports the prompt failed: {answer.error}", raia_error=answer.error)
+            error = self.hook.redact(answer.error or "raia gave no error text")
+            raise RaiaPromptFailedError(f"raia reports the prompt failed: {error}", raia_error=error)
         if answer.status != "completed":
             raise RaiaResponseError(
                 f"raia answered a synchronous prompt with status {answer.status!r} and no prompt id to poll; "

@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from raia_provider._core.polling import POLL_RETRY_POLICY, SINGLE_ATTEMPT, PollTarget, arun_poll, poll_steps
-from raia_provider._core.retry import RetryPolicy
+from raia_provider._core.polling import POLL_RETRY_POLICY, PollTarget, arun_poll, poll_steps
+from raia_provider._core.retry import SINGLE_ATTEMPT, RetryPolicy
 from raia_provider.hooks.raia import RaiaHook
 
 
@@ -60,7 +60,9 @@ class _RaiaPollTrigger(BaseTrigger):
             event = await arun_poll(steps, lambda: target.aread(hook), asyncio.sleep)
         finally:
             await self.cleanup()
-        event["message"] = hook.redact(event["message"])
+        for field in ("message", "error"):  # belt and braces: nothing in an event may carry the key
+            if isinstance(event.get(field), str):
+                event[field] = hook.redact(event[field])
         self.log.info("%s", event["message"])
         yield TriggerEvent(event)  # type: ignore[no-untyped-call]
 

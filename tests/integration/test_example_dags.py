@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from raia_provider.testing import RaiaEmulator, answer_for
+from raia_provider.testing.emulator.requestlog import RecordedRequest
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow_cli]
 
@@ -54,3 +55,93 @@ def test_example_raia_prompt(airflow_env: dict[str, str], emulator: RaiaEmulator
     assert emulator.default_key not in output
     seen = [(r.method, r.path, r.status) for r in emulator.requests()]
     assert seen == [("GET", "/external/agents/by-api-key", 200), ("POST", "/external/prompts", 200)]
+
+
+def paths(emulator: RaiaEmulator) -> list[tuple[str, str, int]]:
+    """What the emulator saw, in order: method, path below ``/external``, status."""
+    return [(r.method, r.path.removeprefix("/external"), r.status) for r in emulator.requests()]
+
+
+def sent_to(emulator: RaiaEmulator, method: str, path: str) -> list[RecordedRequest]:
+    """The requests the emulator saw for one operation (``path`` below ``/external``)."""
+    return [r for r in emulator.requests(method) if r.path == f"/external{path}"]
+
+
+def test_example_raia_enrich_records(airflow_env: dict[str, str], emulator: RaiaEmulator) -> None:
+    from example_dags.example_raia_enrich_records import CUSTOMERS
+
+    done = run_dag("example_raia_enrich_records", airflow_env, emulator)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    for row in CUSTOMERS:
+        prompt = f"Classify this customer note as delivery, returns or billing: {row['note']}"
+        answer, _ = answer_for(prompt, emulator.default_agent.name)
+        assert f"enriched record {row['id']}: {answer}" in output
+    assert f"enriched {len(CUSTOMERS)} records" in output
+    assert paths(emulator) == [("POST", "/prompts", 200)] * len(CUSTOMERS)
+    sent = sent_to(emulator, "POST", "/prompts")
+    assert len({r.body["prompt"] for r in sent}) == len(CUSTOMERS)
+    assert {r.body["tokenTrackingId"] for r in sent} == {"example_raia_enrich_records"}
+    assert emulator.default_key not in output
+
+
+def test_example_raia_async_prompt(airflow_env: dict[str, str], emulator: RaiaEmulator) -> None:
+    emulator.configure(prompt_delay=1.0)  # the trigger polls (every 2 s) until raia has answered
+    done = run_dag("example_raia_async_prompt", airflow_env, emulator)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert "Pausing task as DEFERRED" in output
+    assert "running trigger in line" in output
+    (created,) = sent_to(emulator, "POST", "/prompts/async")  # submitted once
+    polls = [r for r in emulator.requests("GET") if r.path.endswith("/response-on")]
+    assert len(polls) >= 2, "the sensor pokes once, then its trigger polls until the answer is ready"
+    (prompt_id,) = {p.path.split("/")[-2] for p in polls}
+    answer, tokens = answer_for(created.body["prompt"], emulator.default_agent.name)
+    assert f"raia answered prompt {prompt_id}: {answer} ({tokens} tokens)" in output
+    assert all(p.status == 200 for p in polls)
+    assert emulator.default_key not in output
+
+
+def test_example_raia_knowledge_refresh(airflow_env: dict[str, str], emulator: RaiaEmulator, tmp_path: Path) -> None:
+    from example_dags.example_raia_knowledge_refresh import DOCUMENTS
+    from raia_provider.hooks.raia import RaiaHook
+
+    # Yesterday's knowledge: a document since removed from the folder, and an older copy of one still there.
+    (tmp_path / "old-pricing.md").write_text("Prices as of last year.")
+    (tmp_path / "faq.md").write_text("An outdated FAQ.")
+    hook = RaiaHook()
+    stale = {hook.upload_agent_file(file=tmp_path / name).id for name in ("old-pricing.md", "faq.md")}
+    emulator.clear_requests()
+
+    done = run_dag("example_raia_knowledge_refresh", airflow_env, emulator)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    documents = sorted(path.name for path in DOCUMENTS.glob("*.md"))
+    assert f"uploaded {len(documents)} documents, removed {len(stale)} stale files" in output
+    uploads = sent_to(emulator, "POST", "/agent-files/upload")
+    assert sorted(r.body["files"][0]["fileName"] for r in uploads) == documents
+    assert {r.body["fields"]["autoAddToVectorStore"] for r in uploads} == {"true"}
+    (deleted,) = sent_to(emulator, "DELETE", "/agent-files")
+    assert set(deleted.body["fileIds"]) == stale
+    remaining = hook.list_agent_files()
+    assert sorted(f.file_name for f in remaining) == documents  # the agent knows exactly what the folder holds
+    assert not stale & {f.id for f in remaining}
+    assert emulator.default_key not in output
+
+
+def test_example_raia_conversation(airflow_env: dict[str, str], emulator: RaiaEmulator) -> None:
+    emulator.configure(message_delay=1.0)  # the reply is pending at first: the trigger polls for it
+    done = run_dag("example_raia_conversation", airflow_env, emulator)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    (started,) = sent_to(emulator, "POST", "/conversations/start")
+    assert started.body["channel"] == "sms"
+    assert started.body["phoneNumber"] == "+15551234567"
+    assert started.status == 201
+    (sent,) = [r for r in emulator.requests("POST") if r.path.endswith("/messages/async")]
+    conversation_id = sent.path.split("/")[-3]
+    assert sent.body["message"] == "When will my order arrive?"
+    assert "Pausing task as DEFERRED" in output
+    answer, _ = answer_for("When will my order arrive?", emulator.default_agent.name)
+    assert f"raia replied in conversation {conversation_id}: {answer}" in output
+    assert emulator.default_key not in output

@@ -1,0 +1,200 @@
+"""Which files a ``paths`` argument names: local paths, globs, folders and ``ObjectStoragePath`` s, checked.
+
+Everything is expanded and checked before any request, so a typo fails the task before anything is
+uploaded. Each file gets an identity (location, size, modification time) that tells a changed file from
+one already uploaded by an earlier try.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from raia_provider._core.file_source import file_part
+from raia_provider._core.multipart import FilePart
+from raia_provider.exceptions import RaiaInputError
+
+_GLOB_CHARS = re.compile(r"[*?[]")
+_LOCAL_PROTOCOLS = ("", "file", "local")
+_VERSION_KEYS = ("mtime", "LastModified", "last_modified", "updated", "ETag", "etag", "md5Hash", "created")
+
+PathEntry = str | os.PathLike[str] | Any
+"""One entry of ``paths``: a local path or glob (``str`` / ``pathlib.Path``), a URL string
+(``s3://...``, ``file://...``), or an Airflow ``ObjectStoragePath``."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file to upload.
+
+    :param source: the path as given, or as expanded from a pattern or directory (reported back).
+    :param part: the checked file, ready to stream.
+    :param identity: a digest of its location, size and modification time: changes when the file does.
+    """
+
+    source: str
+    part: FilePart
+    identity: str
+
+
+def resolve_sources(paths: Any) -> list[SourceFile]:
+    """Expand and check ``paths`` (see :class:`~raia_provider.operators.files.RaiaUploadFilesOperator`); no request.
+
+    :param paths: the operator's rendered ``paths``.
+    :raises RaiaInputError: naming ``paths`` and the entry that names nothing uploadable.
+    """
+    sources: list[SourceFile] = []
+    seen: set[str] = set()
+    for entry in _entries(paths):
+        for shown, target in _expand(entry):
+            location = _canonical(target)
+            if location in seen:
+                continue
+            seen.add(location)
+            try:
+                part = file_part(target)
+                version = _version(target)
+            except ValueError as error:
+                raise RaiaInputError(f"argument 'paths': {error}.") from None
+            identity = json.dumps([location, part.size, version])
+            digest = hashlib.sha256(identity.encode()).hexdigest()
+            sources.append(SourceFile(source=shown, part=part, identity=digest))
+    return sources
+
+
+def _entries(paths: Any) -> list[Any]:
+    """Check the shape of ``paths`` (no file system access) and return its entries."""
+    if paths is None:
+        raise RaiaInputError("argument 'paths' is required: a path, a glob pattern, an ObjectStoragePath or a list.")
+    single = isinstance(paths, str | os.PathLike) or _is_object_storage(paths)
+    entries = [paths] if single else paths
+    if not isinstance(entries, list | tuple):
+        raise RaiaInputError(
+            "argument 'paths' must be a path, a glob pattern, an ObjectStoragePath or a list of them; "
+            f"got {type(paths).__name__}."
+        )
+    if not entries:
+        raise RaiaInputError("argument 'paths' is empty: name at least one file, directory or pattern.")
+    for index, entry in enumerate(entries):
+        where = "" if single else f" item {index}"
+        if isinstance(entry, str) and not entry.strip():
+            raise RaiaInputError(f"argument 'paths'{where} is blank.")
+        if not (isinstance(entry, str | os.PathLike) or _is_object_storage(entry)):
+            raise RaiaInputError(
+                f"argument 'paths'{where} must be a local path, a URL or an ObjectStoragePath; "
+                f"got {type(entry).__name__} {entry!r}."
+            )
+    return list(entries)
+
+
+def has_entries(paths: str | list[Any] | tuple[Any, ...]) -> bool:
+    return bool(paths.strip()) if isinstance(paths, str) else bool(paths)
+
+
+def _expand(entry: Any) -> Iterator[tuple[str, Any]]:
+    """Yield ``(source as shown, local Path or ObjectStoragePath)`` for each file ``entry`` names."""
+    if isinstance(entry, str) and "://" in entry:
+        from airflow.sdk import ObjectStoragePath
+
+        entry = ObjectStoragePath(entry)
+    if _is_object_storage(entry):
+        yield from _expand_object_storage(entry)
+    else:
+        yield from _expand_local(os.fspath(entry))
+
+
+def _expand_local(text: str) -> Iterator[tuple[str, Any]]:
+    if _GLOB_CHARS.search(text) and not os.path.isfile(text):
+        matches = sorted(match for match in glob.glob(text, recursive=True) if os.path.isfile(match))
+        if not matches:
+            raise RaiaInputError(f"argument 'paths': the pattern {text!r} matches no file.")
+        for match in matches:
+            yield match, Path(match)
+    elif os.path.isdir(text):
+        children = sorted(
+            str(child) for child in Path(text).iterdir() if child.is_file() and not child.name.startswith(".")
+        )
+        if not children:
+            raise RaiaInputError(f"argument 'paths': the directory {text!r} contains no file.")
+        for child in children:
+            yield child, Path(child)
+    else:
+        yield text, Path(text)  # checked by file_part: exists, is a file, readable
+
+
+def _expand_object_storage(entry: Any) -> Iterator[tuple[str, Any]]:
+    text = str(entry)
+    try:
+        if _GLOB_CHARS.search(text) and not entry.is_file():
+            base, pattern = _split_pattern(entry)
+            show_hidden = pattern.rsplit("/", 1)[-1].startswith(".")
+            found = [m for m in base.glob(pattern) if (show_hidden or not _hidden(m)) and m.is_file()]
+            if not found:
+                raise RaiaInputError(f"argument 'paths': the pattern {text!r} matches no file.")
+        elif entry.is_dir():
+            found = [child for child in entry.iterdir() if not _hidden(child) and child.is_file()]
+            if not found:
+                raise RaiaInputError(f"argument 'paths': the directory {text!r} contains no file.")
+        else:
+            found = [entry]  # checked by file_part
+    except RaiaInputError:
+        raise
+    except Exception as error:  # fsspec raises its backend's own errors (credentials, permissions...)
+        raise RaiaInputError(f"argument 'paths': {text!r} cannot be listed: {type(error).__name__}: {error}") from None
+    for path in sorted(found, key=str):
+        yield str(path), path
+
+
+def _split_pattern(entry: Any) -> tuple[Any, str]:
+    """Split ``s3://b/kb/*/x*.md`` into the fixed base ``s3://b/kb`` and the pattern ``*/x*.md``."""
+    base, parts = entry, []
+    while _GLOB_CHARS.search(str(base)):
+        parent = base.parent
+        if str(parent) == str(base):
+            raise RaiaInputError(f"argument 'paths': the pattern {str(entry)!r} has no fixed directory to search.")
+        parts.append(base.name)
+        base = parent
+    return base, "/".join(reversed(parts))
+
+
+def _is_object_storage(value: Any) -> bool:
+    return not isinstance(value, str | os.PathLike) and all(
+        hasattr(value, attribute) for attribute in ("open", "stat", "is_file", "protocol", "glob")
+    )
+
+
+def _hidden(path: Any) -> bool:
+    return str(path.name).startswith(".")
+
+
+def _canonical(target: Any) -> str:
+    """Where a file is, in one spelling: a local file's resolved path, else its URL."""
+    if isinstance(target, Path):
+        return "file://" + os.path.realpath(target)
+    if getattr(target, "protocol", None) in _LOCAL_PROTOCOLS:
+        return "file://" + os.path.realpath(str(target.path))
+    return str(target)
+
+
+def _version(target: Any) -> str | int | None:
+    """What changes when the file's content changes: the modification time (or ETag) storage reports."""
+    if isinstance(target, Path):
+        return target.stat().st_mtime_ns
+    try:
+        info = target.stat()
+    except Exception as error:
+        raise ValueError(f"{str(target)!r} cannot be read: {type(error).__name__}: {error}") from None
+    if isinstance(info, Mapping):
+        for name in _VERSION_KEYS:
+            if info.get(name) is not None:
+                return str(info[name])
+        return None
+    mtime = getattr(info, "st_mtime", None)
+    return None if mtime is None else str(mtime)
