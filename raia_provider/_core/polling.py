@@ -5,8 +5,9 @@ async conversation message (``GET /conversations/{id}/messages/{questionMessageI
 :class:`PollTarget` names one of them and reads it once; :func:`assess` turns what raia answered into
 ``pending`` / ``completed`` / ``failed`` (the one status evaluation); :func:`poll_steps` is the loop,
 written once as a generator that asks its driver to *read* or to *sleep* and finally returns the event.
-:func:`run_poll` (blocking: operators, sensors) and :func:`arun_poll` (the triggerer's event loop) only
-carry out those requests, so the blocking and the async waits cannot drift apart.
+:func:`arun_poll` (the triggerer's event loop) and :func:`run_poll` (a blocking caller) only carry
+out those requests, so no wait can drift from another. A sensor in ``poke``/``reschedule`` mode reads once
+per poke through :meth:`PollTarget.read`, i.e. the same status evaluation.
 
 The event is a plain JSON dict, the same whether it ends a blocking wait or comes out of a trigger::
 

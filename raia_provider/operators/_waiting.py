@@ -1,8 +1,7 @@
-"""What the operators and the sensor that wait for an answer share: defer, wait blocking, resume, re-attach.
+"""What the operators and the sensor that wait for an answer share: defer, resume, re-attach.
 
 A submitted prompt or message is remembered in the task's memory (:class:`TaskMemory`), so a retry of
-the task re-attaches to the answer being prepared instead of asking raia again; the deferral and the
-blocking wait both end with the same event, checked by one function.
+the task re-attaches to the answer being prepared instead of asking raia again.
 """
 
 from __future__ import annotations
@@ -15,13 +14,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from raia_provider._core.polling import (
-    POLL_RETRY_POLICY,
     PollTarget,
-    poll_steps,
-    result_from_event,
-    run_poll,
 )
-from raia_provider._core.retry import SINGLE_ATTEMPT
 from raia_provider._core.task_memory import TaskMemory
 from raia_provider.exceptions import RaiaError, RaiaInputError
 from raia_provider.hooks.raia import RaiaHook
@@ -97,24 +91,6 @@ class WaitsForAnswer:
             method_name="execute_complete",
             timeout=task.execution_timeout or backstop,
         )
-
-    def wait_blocking(self, target: PollTarget, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
-        """Wait on the worker with the same poll loop the trigger runs; return the answer.
-
-        :param target: what to wait for.
-        :param sleep: the blocking sleep (injectable for tests).
-        """
-        hook = RaiaHook(self.raia_conn_id, retry_policy=SINGLE_ATTEMPT)
-        try:
-            steps = poll_steps(
-                target,
-                poll_interval=self.poll_interval,
-                end_time=time.time() + self.wait_timeout,
-                policy=POLL_RETRY_POLICY,
-            )
-            return result_from_event(run_poll(steps, lambda: target.read(hook), sleep), target)
-        finally:
-            hook.close()
 
 
 def reattach_or_submit(

@@ -19,7 +19,7 @@ FAST_RETRIES = RetryPolicy(max_attempts=4, initial_wait=0.01, max_wait=0.05, jit
 
 @pytest.fixture
 def emulator(raia_emulator: RaiaEmulator, monkeypatch: pytest.MonkeyPatch) -> RaiaEmulator:
-    """The emulator, reset, with ``raia_default`` pointing at it and prompts held pending until told."""
+    """The emulator, reset (async prompts answer after its short default delay), with ``raia_default`` at it."""
     monkeypatch.setenv(
         "AIRFLOW_CONN_RAIA_DEFAULT",
         json.dumps({"conn_type": "raia", "password": raia_emulator.default_key, "host": raia_emulator.base_url}),

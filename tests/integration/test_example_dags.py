@@ -145,3 +145,19 @@ def test_example_raia_conversation(airflow_env: dict[str, str], emulator: RaiaEm
     answer, _ = answer_for("When will my order arrive?", emulator.default_agent.name)
     assert f"raia replied in conversation {conversation_id}: {answer}" in output
     assert emulator.default_key not in output
+
+
+def test_example_raia_webhook_registers_once(airflow_env: dict[str, str], emulator: RaiaEmulator) -> None:
+    first = run_dag("example_raia_webhook", airflow_env, emulator)
+    assert first.returncode == 0, (first.stdout + first.stderr)[-4000:]
+    assert (
+        "webhook registered: end_dialog -> https://crm.example.com/hooks/raia (active)" in first.stdout + first.stderr
+    )
+    again = run_dag("example_raia_webhook", airflow_env, emulator)  # a rerun finds it in the agent profile
+    output = again.stdout + again.stderr
+    assert again.returncode == 0, output[-4000:]
+    assert "webhook already registered: end_dialog -> https://crm.example.com/hooks/raia (active)" in output
+    (created,) = sent_to(emulator, "POST", "/agents/webhooks")
+    assert created.body["triggerCondition"] == "end_dialog"
+    assert len(sent_to(emulator, "GET", "/agents/by-api-key")) == 2
+    assert emulator.default_key not in output
