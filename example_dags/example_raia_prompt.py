@@ -1,8 +1,8 @@
 """Ask a raia agent a question and use the answer downstream.
 
-Until the operators arrive, the task calls :class:`~raia_provider.hooks.raia.RaiaHook` directly; the hook
-validates the arguments, retries transient failures and returns a typed result, which the task turns into
-plain JSON for XCom.
+The task calls :class:`~raia_provider.hooks.raia.RaiaHook` directly, as a ``@task`` does when it needs more
+than an operator offers; the hook validates the arguments, retries transient failures and returns a typed
+result, which the task turns into plain JSON for XCom. ``RaiaPromptOperator`` does the same in one line.
 """
 
 from __future__ import annotations

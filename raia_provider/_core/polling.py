@@ -17,6 +17,7 @@ The event is a plain JSON dict, the same whether it ends a blocking wait or come
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from raia_provider.hooks.raia import RaiaHook
     from raia_provider.models.conversations import MessageReply
     from raia_provider.models.prompts import PromptResult
+
+log = logging.getLogger(__name__)
 
 TargetKind = Literal["prompt", "message"]
 #: Failed reads of a wait are retried by the poll loop with this policy's attempts and backoff ...
@@ -219,6 +222,14 @@ def poll_steps(
                     target, "error", f"Gave up waiting for the {target.describe()} after {failures} failed reads: {exc}"
                 )
             delay = max(poll_interval, policy.wait_seconds(failures, exc))
+            log.warning(
+                "Reading the %s failed (%d of %d in a row): %s; reading again in %.1f s",
+                target.describe(),
+                failures,
+                policy.max_attempts,
+                exc,
+                delay,
+            )
         except Exception as exc:  # a bug or an unforeseen library error: report it as one event, not a crash
             return _event(target, "error", f"Gave up waiting for the {target.describe()}: {type(exc).__name__}: {exc}")
         else:

@@ -80,7 +80,8 @@ class RaiaPromptSensor(WaitsForAnswer, BaseSensorOperator):
         return RaiaHook(self.raia_conn_id)
 
     def _target(self) -> PollTarget:
-        if not isinstance(self.prompt_id, str) or not self.prompt_id.strip():
+        # A template that pulled nothing renders as "None": not an id raia could know.
+        if not isinstance(self.prompt_id, str) or self.prompt_id.strip() in ("", "None"):
             raise RaiaInputError(
                 f"{type(self).__name__}: prompt_id must be the non-empty id of an async prompt, got {self.prompt_id!r}"
                 " (did the upstream task push it, and does the template pull the right task and key?)"

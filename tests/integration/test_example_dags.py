@@ -6,6 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,6 +65,28 @@ def paths(emulator: RaiaEmulator) -> list[tuple[str, str, int]]:
     return [(r.method, r.path.removeprefix("/external"), r.status) for r in emulator.requests()]
 
 
+@contextmanager
+def answer_prompts_after(emulator: RaiaEmulator, *, polls: int) -> Iterator[None]:
+    """Complete every async prompt once the emulator has seen ``polls`` polls (watched from a thread)."""
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(0.05):
+            seen = emulator.requests("GET", "/external/prompts/{id}/response-on")
+            if len(seen) >= polls:
+                for prompt_id in {poll.path.split("/")[-2] for poll in seen}:
+                    emulator.complete_prompt(prompt_id)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+
+
 def sent_to(emulator: RaiaEmulator, method: str, path: str) -> list[RecordedRequest]:
     """The requests the emulator saw for one operation (``path`` below ``/external``)."""
     return [r for r in emulator.requests(method) if r.path == f"/external{path}"]
@@ -86,17 +111,18 @@ def test_example_raia_enrich_records(airflow_env: dict[str, str], emulator: Raia
 
 
 def test_example_raia_async_prompt(airflow_env: dict[str, str], emulator: RaiaEmulator) -> None:
-    emulator.configure(prompt_delay=1.0)  # the trigger polls (every 2 s) until raia has answered
-    done = run_dag("example_raia_async_prompt", airflow_env, emulator)
+    # The prompt stays pending until the sensor has poked and its trigger has polled once: the task defers.
+    emulator.configure(prompt_delay=None)
+    with answer_prompts_after(emulator, polls=2):
+        done = run_dag("example_raia_async_prompt", airflow_env, emulator)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
-    assert "Pausing task as DEFERRED" in output
-    assert "running trigger in line" in output
     (created,) = sent_to(emulator, "POST", "/prompts/async")  # submitted once
     polls = [r for r in emulator.requests("GET") if r.path.endswith("/response-on")]
     assert len(polls) >= 2, "the sensor pokes once, then its trigger polls until the answer is ready"
     (prompt_id,) = {p.path.split("/")[-2] for p in polls}
     answer, tokens = answer_for(created.body["prompt"], emulator.default_agent.name)
+    assert f"Waiting for the prompt {prompt_id}" in output  # logged by RaiaPromptTrigger: the task deferred
     assert f"raia answered prompt {prompt_id}: {answer} ({tokens} tokens)" in output
     assert all(p.status == 200 for p in polls)
     assert emulator.default_key not in output
@@ -140,8 +166,9 @@ def test_example_raia_conversation(airflow_env: dict[str, str], emulator: RaiaEm
     assert started.status == 201
     (sent,) = [r for r in emulator.requests("POST") if r.path.endswith("/messages/async")]
     conversation_id = sent.path.split("/")[-3]
+    (sent_id,) = {r.path.split("/")[-2] for r in emulator.requests("GET") if r.path.endswith("/response-on")}
     assert sent.body["message"] == "When will my order arrive?"
-    assert "Pausing task as DEFERRED" in output
+    assert f"Waiting for the reply to message {sent_id} in conversation {conversation_id}" in output  # deferred
     answer, _ = answer_for("When will my order arrive?", emulator.default_agent.name)
     assert f"raia replied in conversation {conversation_id}: {answer}" in output
     assert emulator.default_key not in output

@@ -321,6 +321,7 @@ BAD_INPUT: list[tuple[str, Callable[[], Any], str]] = [
     ("message-timeout-negative", lambda: message_op(timeout=-1), "timeout"),
     ("sensor-prompt-id-empty", lambda: _sensor_poke(prompt_id=""), "prompt_id"),
     ("sensor-prompt-id-none", lambda: _sensor_poke(prompt_id=None), "prompt_id"),
+    ("sensor-prompt-id-rendered-none", lambda: _sensor_poke(prompt_id="None"), "prompt_id"),
     ("sensor-prompt-id-whitespace", lambda: _sensor_poke(prompt_id="   "), "prompt_id"),
     (
         "sensor-deferrable-prompt-id-empty",
