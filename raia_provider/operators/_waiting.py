@@ -11,14 +11,17 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from raia_provider._core.polling import (
-    PollTarget,
-)
+from airflow.providers.common.compat.sdk import conf
+
+from raia_provider._core.polling import PollTarget
+from raia_provider._core.retry import RetryPolicy
 from raia_provider._core.task_memory import TaskMemory
 from raia_provider.exceptions import RaiaError, RaiaInputError
 from raia_provider.hooks.raia import RaiaHook
+from raia_provider.operators.base import RaiaBaseOperator
 from raia_provider.triggers.raia import RaiaMessageReplyTrigger, RaiaPromptTrigger
 
 if TYPE_CHECKING:
@@ -91,6 +94,35 @@ class WaitsForAnswer:
             method_name="execute_complete",
             timeout=task.execution_timeout or backstop,
         )
+
+
+class RaiaWaitingOperator(WaitsForAnswer, RaiaBaseOperator):
+    """Base of the operators that send something and wait for raia's answer (blocking or deferred).
+
+    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param poll_interval: seconds (or a ``timedelta``) between looks on the deferrable path.
+    :param timeout: how long to wait (seconds or a ``timedelta``): the request's read timeout and retry
+        deadline on the blocking path, the trigger's deadline on the deferrable path.
+    """
+
+    def __init__(
+        self,
+        *,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float | timedelta = 5.0,
+        timeout: float | timedelta = 600.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.deferrable = deferrable
+        self.poll_interval = seconds(poll_interval, "poll_interval", type(self).__name__)
+        self.wait_timeout = seconds(timeout, "timeout", type(self).__name__)
+
+    @cached_property
+    def hook(self) -> RaiaHook:
+        """The hook, with the read timeout and a retry deadline of this task's ``timeout``."""
+        policy = RetryPolicy(max_elapsed=self.wait_timeout)
+        return RaiaHook(self.raia_conn_id, read_timeout=self.wait_timeout, retry_policy=policy)
 
 
 def reattach_or_submit(

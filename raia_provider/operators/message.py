@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import conf
-
-from raia_provider._core.polling import POLL_RETRY_POLICY, PollTarget, result_from_event
-from raia_provider.hooks.raia import RaiaHook
+from raia_provider._core.polling import PollTarget, result_from_event
 from raia_provider.operations.conversations import SubmitMessage
-from raia_provider.operators._waiting import WaitsForAnswer, reattach_or_submit, seconds
-from raia_provider.operators.base import RaiaBaseOperator
+from raia_provider.operators._waiting import RaiaWaitingOperator, reattach_or_submit
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -23,7 +16,7 @@ if TYPE_CHECKING:
 _MEMORY_KEY = "raia_message"
 
 
-class RaiaSendMessageOperator(WaitsForAnswer, RaiaBaseOperator):
+class RaiaSendMessageOperator(RaiaWaitingOperator):
     """Send a message into a conversation as its user and return the agent's reply as plain JSON.
 
     By default the message goes to ``POST /conversations/{id}/messages`` and the worker waits for the reply
@@ -62,24 +55,12 @@ class RaiaSendMessageOperator(WaitsForAnswer, RaiaBaseOperator):
         conversation_id: str,
         message: str,
         message_context: str | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float | timedelta = 5.0,
-        timeout: float | timedelta = 600.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.conversation_id = conversation_id
         self.message = message
         self.message_context = message_context
-        self.deferrable = deferrable
-        self.poll_interval = seconds(poll_interval, "poll_interval", type(self).__name__)
-        self.wait_timeout = seconds(timeout, "timeout", type(self).__name__)
-
-    @cached_property
-    def hook(self) -> RaiaHook:
-        """The hook, with the read timeout and a retry deadline of this task's ``timeout``."""
-        policy = replace(POLL_RETRY_POLICY, max_elapsed=self.wait_timeout)
-        return RaiaHook(self.raia_conn_id, read_timeout=self.wait_timeout, retry_policy=policy)
 
     def execute(self, context: Context) -> Any:
         """Send the message; return the reply (deferring first on the deferrable path)."""

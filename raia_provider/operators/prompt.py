@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.providers.common.compat.sdk import conf
-
-from raia_provider._core.polling import POLL_RETRY_POLICY, PollTarget, prompt_output, result_from_event
+from raia_provider._core.polling import PollTarget, prompt_output, result_from_event
 from raia_provider.exceptions import RaiaPromptFailedError, RaiaResponseError
-from raia_provider.hooks.raia import RaiaHook
 from raia_provider.operations.prompts import CreatePrompt
-from raia_provider.operators._waiting import WaitsForAnswer, reattach_or_submit, seconds
-from raia_provider.operators.base import RaiaBaseOperator
+from raia_provider.operators._waiting import RaiaWaitingOperator, reattach_or_submit
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -24,7 +17,7 @@ if TYPE_CHECKING:
 _MEMORY_KEY = "raia_prompt"
 
 
-class RaiaPromptOperator(WaitsForAnswer, RaiaBaseOperator):
+class RaiaPromptOperator(RaiaWaitingOperator):
     """Send a prompt to the raia agent and return its answer as plain JSON.
 
     By default the prompt goes to ``POST /prompts`` and the worker waits for the answer in that call. With
@@ -65,25 +58,13 @@ class RaiaPromptOperator(WaitsForAnswer, RaiaBaseOperator):
         *,
         prompt: str,
         token_tracking_id: str | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         wait_for_completion: bool = True,
-        poll_interval: float | timedelta = 5.0,
-        timeout: float | timedelta = 600.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.prompt = prompt
         self.token_tracking_id = token_tracking_id
-        self.deferrable = deferrable
         self.wait_for_completion = wait_for_completion
-        self.poll_interval = seconds(poll_interval, "poll_interval", type(self).__name__)
-        self.wait_timeout = seconds(timeout, "timeout", type(self).__name__)
-
-    @cached_property
-    def hook(self) -> RaiaHook:
-        """The hook, with the read timeout and a retry deadline of this task's ``timeout``."""
-        policy = replace(POLL_RETRY_POLICY, max_elapsed=self.wait_timeout)
-        return RaiaHook(self.raia_conn_id, read_timeout=self.wait_timeout, retry_policy=policy)
 
     def execute(self, context: Context) -> Any:
         """Ask the agent; return the answer (or, without ``wait_for_completion``, the prompt's id)."""
