@@ -24,3 +24,14 @@ make_env() {
   uv pip install --quiet --python "$VENV/bin/python" --no-deps -e "$ROOT"
   export VENV
 }
+
+ensure_chromium() {
+  # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser build).
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian's chromium for the browser tests"
+    apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+  else
+    echo "!! /usr/bin/chromium is missing and cannot be installed here (needs root and apt-get): the browser tests will be skipped"
+  fi
+}

@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 cd "$ROOT"
 
 make_env 3.3
+ensure_chromium
 echo "== ruff"; "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
 echo "== mypy"; "$VENV/bin/mypy"
 echo "== docs"; "$VENV/bin/sphinx-build" -q -W --keep-going -b html docs docs/_build/html
