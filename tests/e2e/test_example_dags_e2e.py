@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from raia_provider.testing import RaiaEmulator, answer_for
 from tests.e2e.stack import AirflowStack, wait_until
@@ -91,10 +92,11 @@ def test_deferred_sensor_holds_no_worker_slot_and_wakes_when_raia_answers(
     (prompt_id,) = set(polls_of(raia))  # the sensor's one poke, then its trigger's polls
     pool = api.get("/pools/default_pool").json()
     assert (pool["running_slots"], pool["deferred_slots"]) == (0, 1)  # deferred: no worker slot held
-    trigger_rows = _trigger_rows(stack)
-    assert len(trigger_rows) == 1
-    assert trigger_rows[0][0] == "raia_provider.triggers.raia.RaiaPromptTrigger"
-    assert raia.default_key not in trigger_rows[0][1]
+    ((classpath, kwargs),) = _trigger_rows(stack)
+    assert classpath == "raia_provider.triggers.raia.RaiaPromptTrigger"
+    for name in ("prompt_id", "conn_id", "poll_interval", "end_time", prompt_id, "raia_default"):
+        assert name in kwargs
+    assert raia.default_key not in kwargs
     wait_until(lambda: len(polls_of(raia)) >= 3, timeout=60, what="the triggerer to poll raia")
 
     raia.complete_prompt(prompt_id)
@@ -179,5 +181,13 @@ def test_the_key_never_leaves_the_connection(api: httpx.Client, stack: AirflowSt
 
 
 def _trigger_rows(stack: AirflowStack) -> list[tuple[str, str]]:
+    """The ``trigger`` table's rows: class path and kwargs, decrypted with the installation's Fernet key."""
+    fernet = Fernet(stack.env()["AIRFLOW__CORE__FERNET_KEY"].encode())
     with sqlite3.connect(stack.home / "airflow.db") as db:
-        return [(str(name), str(kwargs)) for name, kwargs in db.execute("SELECT classpath, kwargs FROM trigger")]
+        rows = db.execute("SELECT classpath, kwargs FROM trigger").fetchall()
+    return [(str(name), _decrypted(fernet, str(kwargs))) for name, kwargs in rows]
+
+
+def _decrypted(fernet: Fernet, kwargs: str) -> str:
+    # Airflow encrypts trigger kwargs on some paths and stores plain JSON on others (3.3.2 did the latter here).
+    return kwargs if kwargs.startswith("{") else fernet.decrypt(kwargs.encode()).decode()
