@@ -88,7 +88,7 @@ def prompt_poll_refused_then_retry_reattaches(emulator: object) -> dict[str, obj
     def complete_once_the_retry_has_looked() -> None:
         # Poll 1 is the refused one (first try); poll 2 is the retry's look at the earlier prompt (3.3+), or
         # its trigger's first poll of a prompt asked again (older Airflow). Then every prompt is answered.
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240  # generous: a loaded CI machine parses and runs slowly
         while time.monotonic() < deadline:
             polls = emulator.requests("GET", "/external/prompts/{id}/response-on")  # type: ignore[attr-defined]
             if len(polls) >= 2:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-pytestmark = [pytest.mark.integration, pytest.mark.airflow_cli]
+pytestmark = [pytest.mark.integration, pytest.mark.airflow_cli, pytest.mark.timeout(660)]
 
 HAS_TASK_STATE_STORE = Version(__import__("airflow").__version__) >= Version("3.3")
 
@@ -26,7 +26,7 @@ def scenario(name: str) -> dict[str, Any]:
         [sys.executable, str(Path(__file__).parent / "airflow_retry_scenarios.py"), name],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
@@ -36,7 +36,7 @@ def scenario(name: str) -> dict[str, Any]:
 
 def test_upload_retry_uploads_only_the_file_that_failed() -> None:
     outcome = scenario("upload")
-    assert (outcome["state"], outcome["try_number"]) == ("success", 2)
+    assert (outcome["state"], outcome["try_number"]) == ("success", 2), outcome["requests"]
     uploads = [status for method, path, status in outcome["requests"] if path == "/external/agent-files/upload"]
     assert uploads[:5] == [200, 200, 400, 200, 200]  # first try: file 3 of 5 refused, the others stored
     if HAS_TASK_STATE_STORE:
@@ -53,7 +53,7 @@ def test_upload_retry_uploads_only_the_file_that_failed() -> None:
 )
 def test_prompt_retry_reattaches_to_the_prompt_already_asked() -> None:
     outcome = scenario("prompt")
-    assert (outcome["state"], outcome["try_number"]) == ("success", 2)
+    assert (outcome["state"], outcome["try_number"]) == ("success", 2), outcome["requests"]
     asked = [path for method, path, _ in outcome["requests"] if method == "POST"]
     polls = [status for method, path, status in outcome["requests"] if path.endswith("/response-on")]
     assert polls[0] == 403  # the first try's trigger was refused, so the try failed

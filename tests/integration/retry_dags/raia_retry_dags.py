@@ -20,5 +20,10 @@ with DAG("raia_retry_upload", schedule=None, start_date=pendulum.datetime(2026, 
 
 with DAG("raia_retry_prompt", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False):
     RaiaPromptOperator(
-        task_id="ask", prompt="Summarise the quarter.", deferrable=True, poll_interval=0.1, timeout=60, **_RETRY_AT_ONCE
+        task_id="ask",
+        prompt="Summarise the quarter.",
+        deferrable=True,
+        poll_interval=0.1,
+        timeout=240,
+        **_RETRY_AT_ONCE,
     )
