@@ -65,6 +65,15 @@ def _remember_key(raia: RaiaEmulator) -> None:
     KEYS_USED.add(raia.default_key)
 
 
+def test_prompt(api: httpx.Client, raia: RaiaEmulator) -> None:
+    run_id = trigger(api, "example_raia_prompt")
+    assert wait_for_run(api, "example_raia_prompt", run_id) == "success"
+    answer = xcom(api, "example_raia_prompt", run_id, "ask_agent")
+    expected, tokens = answer_for("Summarise our refund policy in one sentence.", raia.default_agent.name)
+    assert (answer["response"], answer["totalTokens"]) == (expected, tokens)
+    assert len(raia.requests("POST", "/external/prompts")) == 1
+
+
 def test_enrich_records(api: httpx.Client, raia: RaiaEmulator) -> None:
     from example_dags.example_raia_enrich_records import CUSTOMERS
 
