@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -44,3 +45,17 @@ def unit_connection(set_connection: Callable[..., None]) -> str:
     """A ``raia_default`` connection pointing at a base URL that only HTTP-layer mocks answer."""
     set_connection()
     return UNIT_BASE_URL
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], str]]:
+    """Everything logged: stdlib loggers (hook, retries, urllib3) via caplog, ``self.log`` (structlog) via capsys."""
+    seen: list[str] = []
+
+    def text() -> str:
+        captured = capsys.readouterr()
+        seen.append(captured.out + captured.err)
+        return caplog.text + "".join(seen)
+
+    with caplog.at_level(logging.DEBUG):
+        yield text

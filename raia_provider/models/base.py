@@ -23,38 +23,34 @@ class SpecMirror:
     spec_extra_fields: ClassVar[frozenset[str]] = frozenset()
 
 
-class RaiaModel(SpecMirror, BaseModel):
-    """A body raia sends back: unknown fields are kept (raia adds fields over time), aliases are camelCase."""
+class _WireModel(SpecMirror, BaseModel):
+    """raia's camelCase names on the wire, Python names in code, immutable."""
 
-    # raia's camelCase names on the wire, Python names in code; spelled out (not a shared dict) so that
-    # mypy's pydantic plugin sees validate_by_name and types the constructors with the Python names.
+    # Written out here (not unpacked from a shared dict) so that mypy's pydantic plugin sees
+    # validate_by_name and types the constructors with the Python names; subclasses inherit it.
     model_config = ConfigDict(
         alias_generator=to_camel,
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
         frozen=True,
-        extra="allow",
     )
+
+
+class RaiaModel(_WireModel):
+    """A body raia sends back: unknown fields are kept (raia adds fields over time), aliases are camelCase."""
+
+    model_config = ConfigDict(extra="allow")
 
     def to_json_dict(self) -> dict[str, Any]:
         """Return the body as plain JSON types with raia's field names (what operators push to XCom)."""
         return self.model_dump(mode="json", by_alias=True)
 
 
-class RaiaBody(SpecMirror, BaseModel):
+class RaiaBody(_WireModel):
     """A body sent to raia: unknown fields are refused, so a typo fails before any request is made."""
 
-    # raia's camelCase names on the wire, Python names in code; spelled out (not a shared dict) so that
-    # mypy's pydantic plugin sees validate_by_name and types the constructors with the Python names.
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        frozen=True,
-        extra="forbid",
-    )
+    model_config = ConfigDict(extra="forbid")
 
 
 def _discard(_: Any) -> None:

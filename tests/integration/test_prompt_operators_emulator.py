@@ -16,19 +16,12 @@ from raia_provider.sensors.raia import RaiaPromptSensor
 from raia_provider.testing import RaiaEmulator
 from raia_provider.triggers.raia import RaiaMessageReplyTrigger, RaiaPromptTrigger
 from tests.integration.conftest import FAST_RETRIES
+from tests.task_doubles import FakeTI
 
 pytestmark = pytest.mark.integration
 
 #: Upper bound on any wait for the emulator or a trigger; a healthy run takes milliseconds.
 BOUND = 15.0
-
-
-class FakeTI:
-    def __init__(self) -> None:
-        self.pushed: list[tuple[str, Any]] = []
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed.append((key, value))
 
 
 @pytest.fixture

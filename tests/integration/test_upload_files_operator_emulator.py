@@ -16,33 +16,13 @@ from raia_provider.operations.files import UploadAgentFile
 from raia_provider.operators.files import RESULT_XCOM_KEY, RaiaUploadFilesOperator
 from raia_provider.testing import RaiaEmulator
 from tests.integration.conftest import FAST_RETRIES
+from tests.task_doubles import FakeStateStore, FakeTI
 
 pytestmark = pytest.mark.integration
 
 UPLOAD_PATH = "/external/agent-files/upload"
 LIST_PATH = "/external/agent-files/by-api-key"
 NAMES = ["a.md", "b.md", "c.md", "d.md", "e.md"]
-
-
-class FakeTI:
-    def __init__(self) -> None:
-        self.xcom: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcom[key] = json.loads(json.dumps(value))
-
-
-class FakeStateStore:
-    """Airflow 3.3's ``task_state_store``: kept across the tries of one task instance."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
-
-    def set(self, key: str, value: Any, **_: Any) -> None:
-        self.data[key] = json.loads(json.dumps(value))
 
 
 def context(store: FakeStateStore | None = None) -> Any:  # an Airflow Context, for the operator

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -79,20 +78,6 @@ def operator(**overrides: Any) -> RaiaCreateWebhookOperator:
 def mocked() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
-
-
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], str]]:
-    """Everything logged: stdlib loggers (hook, retries, urllib3) via caplog, ``self.log`` (structlog) via capsys."""
-    seen: list[str] = []
-
-    def text() -> str:
-        captured = capsys.readouterr()
-        seen.append(captured.out + captured.err)
-        return caplog.text + "".join(seen)
-
-    with caplog.at_level(logging.DEBUG):
-        yield text
 
 
 def methods(mocked: responses.RequestsMock) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ from raia_provider.operators.prompt import RaiaPromptOperator
 from raia_provider.sensors.raia import RaiaPromptSensor
 from raia_provider.triggers.raia import RaiaMessageReplyTrigger, RaiaPromptTrigger
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
+from tests.task_doubles import FakeStateStore, FakeTI
 from tests.unit.payloads import ANSWER_MESSAGE, COMPLETED, FAILED, PENDING, QUESTION_MESSAGE
 
 pytestmark = pytest.mark.usefixtures("unit_connection")
@@ -44,30 +45,7 @@ def url(path: str) -> str:
     return UNIT_BASE_URL + path
 
 
-class FakeTI:
-    """Records what the task pushes to XCom."""
-
-    def __init__(self) -> None:
-        self.pushed: list[tuple[str, Any]] = []
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed.append((key, value))
-
-
-class FakeTaskStateStore:
-    """Airflow 3.3's task state store, as a dict: survives from one try of the task to the next."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-
-    def get(self, key: str) -> Any:
-        return self.data.get(key)
-
-    def set(self, key: str, value: Any) -> None:
-        self.data[key] = value
-
-
-def context(store: FakeTaskStateStore | None = None) -> dict[str, Any]:
+def context(store: FakeStateStore | None = None) -> dict[str, Any]:
     ctx: dict[str, Any] = {"ti": FakeTI()}
     if store is not None:
         ctx["task_state_store"] = store
@@ -235,7 +213,7 @@ def test_execute_complete_failed_keeps_prompt_id_and_raias_error() -> None:
 # -- RaiaPromptOperator: a retry re-attaches to the earlier try's prompt ----------------------------------------
 
 
-def first_try(mocked: responses.RequestsMock, store: FakeTaskStateStore, **overrides: Any) -> None:
+def first_try(mocked: responses.RequestsMock, store: FakeStateStore, **overrides: Any) -> None:
     mocked.post(url("/prompts/async"), json={"promptId": "p-1"})
     deferral(lambda: prompt_op(deferrable=True, **overrides).execute(context(store)))
     remembered = store.data["raia_prompt"]
@@ -244,7 +222,7 @@ def first_try(mocked: responses.RequestsMock, store: FakeTaskStateStore, **overr
 
 @pytest.mark.parametrize("earlier", [None, PENDING, COMPLETED], ids=["null", "pending", "completed"])
 def test_retry_reattaches_to_a_live_earlier_prompt(mocked: responses.RequestsMock, earlier: Any) -> None:
-    store = FakeTaskStateStore()
+    store = FakeStateStore()
     first_try(mocked, store)
     mocked.get(url("/prompts/p-1/response-on"), json=earlier)
     ctx = context(store)
@@ -256,7 +234,7 @@ def test_retry_reattaches_to_a_live_earlier_prompt(mocked: responses.RequestsMoc
 
 
 def test_retry_asks_again_when_the_earlier_prompt_failed(mocked: responses.RequestsMock) -> None:
-    store = FakeTaskStateStore()
+    store = FakeStateStore()
     first_try(mocked, store)
     mocked.get(url("/prompts/p-1/response-on"), json=FAILED)
     mocked.replace(responses.POST, url("/prompts/async"), json={"promptId": "p-2"})
@@ -267,7 +245,7 @@ def test_retry_asks_again_when_the_earlier_prompt_failed(mocked: responses.Reque
 
 
 def test_retry_asks_again_when_the_prompt_text_changed(mocked: responses.RequestsMock) -> None:
-    store = FakeTaskStateStore()
+    store = FakeStateStore()
     first_try(mocked, store)
     mocked.replace(responses.POST, url("/prompts/async"), json={"promptId": "p-2"})
     deferred = deferral(lambda: prompt_op(deferrable=True, prompt="What is 7 x 6?").execute(context(store)))
@@ -276,7 +254,7 @@ def test_retry_asks_again_when_the_prompt_text_changed(mocked: responses.Request
 
 
 def test_retry_asks_again_when_raia_no_longer_knows_the_prompt(mocked: responses.RequestsMock) -> None:
-    store = FakeTaskStateStore()
+    store = FakeStateStore()
     first_try(mocked, store)
     mocked.get(url("/prompts/p-1/response-on"), status=404, json={"status": 404, "message": "ENTITY_NOT_FOUND"})
     mocked.replace(responses.POST, url("/prompts/async"), json={"promptId": "p-2"})
@@ -457,7 +435,7 @@ def test_message_deferrable_path_submits_pushes_and_defers(mocked: responses.Req
 
 
 def test_message_retry_reattaches_to_the_earlier_message(mocked: responses.RequestsMock) -> None:
-    store = FakeTaskStateStore()
+    store = FakeStateStore()
     mocked.post(url("/conversations/c-1/messages/async"), status=201, json=QUESTION_MESSAGE)
     deferral(lambda: message_op(deferrable=True).execute(context(store)))
     mocked.get(url("/conversations/c-1/messages/m-1/response-on"), json={"status": "running"})

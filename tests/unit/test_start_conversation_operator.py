@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import logging
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
@@ -152,20 +151,6 @@ def mocked() -> Iterator[responses.RequestsMock]:
     """Only what a test registers answers; anything else fails (and is counted in ``calls``)."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         yield rsps
-
-
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], str]]:
-    """Everything logged: stdlib loggers via caplog, ``self.log`` (structlog) via capsys."""
-    seen: list[str] = []
-
-    def text() -> str:
-        captured = capsys.readouterr()
-        seen.append(captured.out + captured.err)
-        return caplog.text + "".join(seen)
-
-    with caplog.at_level(logging.DEBUG):
-        yield text
 
 
 def sent_body(mocked: responses.RequestsMock, index: int = 0) -> Any:

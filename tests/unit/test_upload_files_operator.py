@@ -22,36 +22,13 @@ from raia_provider.exceptions import (
 from raia_provider.hooks.raia import RaiaHook
 from raia_provider.operators.files import MEMORY_PREFIX, RESULT_XCOM_KEY, RaiaUploadFilesOperator
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
+from tests.task_doubles import FakeStateStore, FakeTI
 from tests.unit.test_multipart import parse_form
 
 pytestmark = pytest.mark.usefixtures("unit_connection")
 
 UPLOAD = UNIT_BASE_URL + "/agent-files/upload"
 LIST = UNIT_BASE_URL + "/agent-files/by-api-key"
-
-
-class FakeTI:
-    """The part of a task instance the operator uses: ``xcom_push``."""
-
-    def __init__(self) -> None:
-        self.xcom: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcom[key] = json.loads(json.dumps(value))  # XCom must be plain JSON
-
-
-class FakeStateStore:
-    """Airflow 3.3's ``task_state_store`` over a dict; values round-trip through JSON as in the real one."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
-
-    def set(self, key: str, value: Any, **_: Any) -> None:
-        assert value is not None
-        self.data[key] = json.loads(json.dumps(value))
 
 
 def make_context(store: FakeStateStore | None = None) -> Any:  # an Airflow Context, for the operator

@@ -1,0 +1,37 @@
+"""Stand-ins for the parts of Airflow's task context the operators use, shared by the operator tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _plain(value: Any) -> Any:
+    # XCom and the task state store keep JSON: what comes back is what a JSON round trip gives.
+    return json.loads(json.dumps(value))
+
+
+class FakeTI:
+    """A task instance's ``xcom_push``: what was pushed, in order (``pushed``) and by key (``xcom``)."""
+
+    def __init__(self) -> None:
+        self.pushed: list[tuple[str, Any]] = []
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed.append((key, _plain(value)))
+        self.xcom[key] = _plain(value)
+
+
+class FakeStateStore:
+    """Airflow 3.3's ``task_state_store`` over a dict: survives from one try of the task to the next."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def set(self, key: str, value: Any, **_: Any) -> None:
+        assert value is not None  # the real store refuses None
+        self.data[key] = _plain(value)
