@@ -212,10 +212,12 @@ class BatchRunner:
             await self.gate.acquire()
             self.requests += 1
             try:
-                return await target.aread(self.hook)
+                reading = await target.aread(self.hook)
             except RaiaRateLimitError as error:
-                self.gate.pause(self.retry_policy.wait_seconds(1, error))
+                self.gate.throttled(self.retry_policy.wait_seconds(1, error))
                 raise
+            self.gate.succeeded()
+            return reading
 
         steps = poll_steps(
             target,
@@ -244,12 +246,13 @@ class BatchRunner:
             await self.gate.acquire()
             self.requests += 1
             try:
-                return await call()
+                answer = await call()
             except RaiaRateLimitError as error:
                 throttled += 1
                 if throttled >= MAX_THROTTLED_ATTEMPTS:
                     raise
-                self.gate.pause(self.retry_policy.wait_seconds(throttled, error))
+                self.gate.throttled(self.retry_policy.wait_seconds(throttled, error))
+                continue
             except RaiaError as error:
                 if not is_transient(error):
                     raise
@@ -265,3 +268,6 @@ class BatchRunner:
                     delay,
                 )
                 await self._sleep(delay)
+                continue
+            self.gate.succeeded()
+            return answer

@@ -1,16 +1,26 @@
 """The pace of a batch's requests: a client-side rate limit, and one shared back-off after a 429.
 
 Every request of a batch passes :meth:`RequestGate.acquire` first. Starts are spaced ``1 / rate`` seconds
-apart (no burst, so raia's own limiter is never surprised), and when raia answers 429 the whole batch pauses
-until its ``Retry-After`` has passed: requests in flight finish, nobody starts a new one, and afterwards the
-requests start again one slot at a time rather than all at once.
+apart (no burst, so raia's own limiter is never surprised). When raia answers 429 the whole batch pauses
+until its ``Retry-After`` has passed: requests in flight finish, nobody starts a new one, and afterwards
+requests start again one slot at a time rather than all at once. Since raia publishes no rate limit, the
+gate also adapts (additive increase, multiplicative decrease, as TCP does): a 429 halves the pace to half
+of what was just sent, and each success adds back a little, up to the configured rate. Without a configured
+rate the gate runs unpaced until the first 429 teaches it one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from collections.abc import Awaitable, Callable
+from typing import Final
+
+#: The slowest pace a run of 429s can push the gate down to, in requests per second.
+MIN_RATE: Final = 0.5
+#: The window over which the pace just sent is measured when a 429 arrives, in seconds.
+_WINDOW: Final = 1.0
 
 
 class RequestGate:
@@ -28,12 +38,14 @@ class RequestGate:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._interval = 1.0 / rate if rate else 0.0
+        self.ceiling = rate
+        self.rate = rate
         self._clock = clock
         self._sleep = sleep
         self._next_start = 0.0
         self._paused_until = 0.0
-        #: How many pauses raia's 429s caused, and how many seconds they added up to (from the first 429).
+        self._recent: collections.deque[float] = collections.deque()
+        #: How many pauses raia's 429s caused, and how many seconds they added up to.
         self.pauses = 0
         self.paused_seconds = 0.0
 
@@ -43,21 +55,39 @@ class RequestGate:
             now = self._clock()
             start = max(now, self._next_start, self._paused_until)
             # Reserve the slot before sleeping, so concurrent callers line up one interval apart.
-            self._next_start = start + self._interval
+            self._next_start = start + (1.0 / self.rate if self.rate else 0.0)
             if start > now:
                 await self._sleep(start - now)
             if self._paused_until <= start:
+                self._recent.append(start)
                 return
             # A 429 arrived while this caller waited: its slot is void, line up again after the pause.
 
-    def pause(self, seconds: float) -> None:
-        """Hold every new request for ``seconds`` (raia's ``Retry-After``); a longer pause already set wins.
+    def succeeded(self) -> None:
+        """A request was answered without a 429: raise the pace a little (about +1 request/s each second)."""
+        if self.rate is not None and (self.ceiling is None or self.rate < self.ceiling):
+            self.rate = self.rate + 1.0 / self.rate
+            if self.ceiling is not None:
+                self.rate = min(self.rate, self.ceiling)
 
-        :param seconds: how long raia asked to wait.
+    def throttled(self, retry_after: float) -> None:
+        """raia answered 429: hold every new request for ``retry_after`` seconds and halve the pace.
+
+        The 429s of requests that were already in flight belong to the same burst: only the first one
+        of a pause lowers the pace.
+
+        :param retry_after: how long raia asked to wait (or the retry policy's backoff when it did not say).
         """
-        until = self._clock() + seconds
+        now = self._clock()
+        if now >= self._paused_until:
+            while self._recent and self._recent[0] < now - _WINDOW:
+                self._recent.popleft()
+            sent = len(self._recent) / _WINDOW
+            current = self.rate if self.rate is not None else sent
+            self.rate = max(MIN_RATE, min(current, sent) / 2 if sent else current / 2)
+        until = now + retry_after
         if until > self._paused_until:
             self.pauses += 1
-            self.paused_seconds += until - max(self._paused_until, self._clock())
+            self.paused_seconds += until - max(self._paused_until, now)
             self._paused_until = until
         self._next_start = max(self._next_start, self._paused_until)

@@ -65,7 +65,8 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
 
     The return value (XCom) is a small manifest: ``output_path``, ``rows``, ``completed``, ``failed``,
     ``not_attempted``, ``reused`` (answers taken from the checkpoint), ``total_tokens``, ``requests``,
-    ``elapsed_seconds``. When the task fails, the same manifest is pushed under ``batch_manifest``.
+    ``throttled_pauses`` (how often raia's 429s paused the batch), ``elapsed_seconds``. When the task
+    fails, the same manifest is pushed under ``batch_manifest``.
 
     To spread a large input over several workers, map the operator over row ranges of the same file
     (see :func:`row_ranges` and the how-to): each mapped task batches its own slice into its own output.
@@ -214,7 +215,19 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         runner = self._runner(outcomes, writer, allowed_failures)
         if jobs:
             asyncio.run(self._run(runner, jobs, writer))
-        measured = {"requests": runner.requests, "elapsed_seconds": round(time.monotonic() - started, 3)}
+        measured = {
+            "requests": runner.requests,
+            "throttled_pauses": runner.gate.pauses,
+            "elapsed_seconds": round(time.monotonic() - started, 3),
+        }
+        if runner.gate.pauses:
+            self.log.warning(
+                "raia answered 429 and paused the batch %d time(s), %.1f s in all; the pace settled at %.1f "
+                "requests/s (set requests_per_second near it to avoid the pauses)",
+                runner.gate.pauses,
+                runner.gate.paused_seconds,
+                runner.gate.rate or 0.0,
+            )
         manifest = self._write_output(rows, outcomes, output, reused, measured, runner.stopped_reason)
         unanswered = manifest["failed"] + manifest["not_attempted"]
         if unanswered > allowed_failures:
