@@ -1,0 +1,139 @@
+"""``RaiaBatchPromptOperator`` at the HTTP layer (``respx``): checks before any request, outcomes, no key leak."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from raia_provider.exceptions import RaiaInputError, RaiaPartialFailureError
+from raia_provider.operators.batch import MANIFEST_XCOM_KEY, RaiaBatchPromptOperator, count_records, row_ranges
+from tests.conftest import TEST_KEY, UNIT_BASE_URL
+from tests.task_doubles import FakeTI
+
+pytestmark = pytest.mark.usefixtures("unit_connection")
+
+
+@pytest.fixture
+def raia() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=UNIT_BASE_URL, assert_all_called=False) as router:
+        yield router
+
+
+def operator(tmp_path: Path, **overrides: Any) -> RaiaBatchPromptOperator:
+    arguments: dict[str, Any] = {
+        "task_id": "enrich",
+        "records": [{"id": "a", "city": "Paris"}, {"id": "b", "city": "Lyon"}],
+        "key_field": "id",
+        "prompt_template": "Tell me about {{ city }}",
+        "output_path": str(tmp_path / "out.jsonl"),
+        **overrides,
+    }
+    return RaiaBatchPromptOperator(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"prompt_template": "  "}, "prompt_template must be a non-blank"),
+        ({"prompt_template": "{{ city "}, r"not valid Jinja \(line 1\)"),
+        ({"prompt_mode": "batch"}, "prompt_mode must be one of"),
+        ({"max_concurrency": 0}, "max_concurrency must be a positive integer, got 0"),
+        ({"max_concurrency": 2.5}, "max_concurrency must be a positive integer"),
+        ({"requests_per_second": 0}, "requests_per_second must be a positive number or None"),
+        ({"max_failed_ratio": 1.5}, "max_failed_ratio must be a number from 0 to 1"),
+        ({"timeout": -1}, "timeout must be a positive number of seconds"),
+        ({"checkpoint_interval": 0}, "checkpoint_interval must be a positive"),
+        ({"row_range": [5, 2]}, "row_range"),
+        ({"input_format": "xlsx"}, "input_format must be"),
+        ({"key_field": ""}, "key_field must be a field name"),
+    ],
+)
+def test_bad_arguments_fail_when_the_dag_is_parsed(tmp_path: Path, overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(RaiaInputError, match=message):
+        operator(tmp_path, **overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"prompt_template": "About {{ country }}"}, r"row 0 \(key 'a'\): UndefinedError: 'country' is undefined"),
+        ({"prompt_template": "{{ '' if city == 'Lyon' else city }}"}, r"row 1 \(key 'b'\): the prompt renders blank"),
+        ({"records": [{"id": "a", "response": "old"}]}, r"already have the field\(s\) \['response'\]"),
+        ({"records": [{"city": "x"}], "key_field": None, "prompt_template": "{{ row_number }}"}, None),
+        ({"output_path": ""}, "'output_path' is required"),
+        ({"row_range": [10, 20]}, "selects none of the 2 rows"),
+    ],
+)
+def test_bad_rows_fail_before_any_request(
+    tmp_path: Path, raia: respx.MockRouter, overrides: dict[str, Any], message: str | None
+) -> None:
+    route = raia.post("/prompts").respond(
+        json={"status": "completed", "totalTokens": 1, "response": "ok", "error": None}
+    )
+    if message is None:  # the control case: the same shape of call does send, so the others prove something
+        operator(tmp_path, **overrides).execute({"ti": FakeTI()})
+        assert route.called
+        return
+    with pytest.raises(RaiaInputError, match=message):
+        operator(tmp_path, **overrides).execute({"ti": FakeTI()})
+    assert not route.called
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_the_template_sees_the_record_its_number_and_the_task_context(tmp_path: Path, raia: respx.MockRouter) -> None:
+    sent: list[dict[str, Any]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"status": "completed", "totalTokens": 3, "response": "ok", "error": None})
+
+    raia.post("/prompts").mock(side_effect=answer)
+    records = [{"first name": "Ada", "id": 1}]
+    operator(
+        tmp_path,
+        records=records,
+        prompt_template='{{ record["first name"] }}/{{ id }}/{{ row_number }}/{{ ds }}',
+        token_tracking_id="nightly",
+    ).execute({"ti": FakeTI(), "ds": "2026-11-24"})
+    assert sent == [{"prompt": "Ada/1/0/2026-11-24", "tokenTrackingId": "nightly"}]
+
+
+def test_a_bad_request_fails_the_row_not_the_batch_and_the_key_stays_secret(
+    tmp_path: Path, raia: respx.MockRouter, logs: Callable[[], str]
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "Lyon" in json.loads(request.content)["prompt"]:
+            return httpx.Response(400, json={"statusCode": 400, "message": f"bad prompt for {TEST_KEY}"})
+        return httpx.Response(200, json={"status": "completed", "totalTokens": 5, "response": "fine", "error": None})
+
+    raia.post("/prompts").mock(side_effect=answer)
+    ti = FakeTI()
+    with pytest.raises(RaiaPartialFailureError, match=r"1 of 2 row\(s\) failed") as caught:
+        operator(tmp_path, max_failed_ratio=0.4).execute({"ti": ti})
+    lines = [json.loads(text) for text in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [(line["id"], line["status"]) for line in lines] == [("a", "completed"), ("b", "failed")]
+    assert "bad prompt for ***" in lines[1]["error"]
+    assert caught.value.failed == [{"key": "b", "error": lines[1]["error"]}]
+    assert ti.xcom[MANIFEST_XCOM_KEY]["failed"] == 1
+    everything = (tmp_path / "out.jsonl").read_text() + str(caught.value) + json.dumps(ti.xcom) + logs()
+    everything += "".join(p.read_text() for p in (tmp_path / "out.jsonl.checkpoint").iterdir())
+    assert TEST_KEY not in everything
+
+    # With half the rows allowed to fail, the same outcome is a success.
+    manifest = operator(tmp_path, max_failed_ratio=0.5).execute({"ti": FakeTI()})
+    assert (manifest["completed"], manifest["failed"], manifest["reused"]) == (1, 1, 1)  # "a" came from the checkpoint
+
+
+def test_row_ranges_split_an_input_for_mapping(tmp_path: Path) -> None:
+    assert row_ranges(5, 2) == [[0, 2], [2, 4], [4, 5]]
+    assert row_ranges(4, 10) == [[0, 4]]
+    with pytest.raises(RaiaInputError, match="positive integers"):
+        row_ranges(0, 10)
+    (tmp_path / "rows.csv").write_text("id\n1\n2\n3\n")
+    assert count_records(tmp_path / "rows.csv") == 3
