@@ -18,6 +18,7 @@ export AIRFLOW_HOME="$WORK/airflow"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/example_dags"
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$WORK/airflow.db"
+export RAIA_EXAMPLE_OUTPUT="$WORK/output"
 DEMO_KEY="demo-$(date +%s)-$RANDOM"
 
 # The emulator prints "raia emulator listening on http://127.0.0.1:PORT/external" once it serves.
@@ -52,3 +53,5 @@ run_example example_raia_async_prompt 'raia answered prompt .*'
 run_example example_raia_knowledge_refresh 'uploaded [0-9]+ documents, removed [0-9]+ stale files'
 run_example example_raia_conversation 'raia replied in conversation [^ ]+: .*'
 run_example example_raia_webhook 'webhook (registered|already registered): .*'
+run_example example_raia_batch_prompt 'raia batch enriched [0-9]+ of [0-9]+ rows .*'
+run_example example_raia_batch_prompt_chunked 'raia batch in [0-9]+ chunks: .*'

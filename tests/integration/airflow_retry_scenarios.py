@@ -1,7 +1,7 @@
 """Run one retry scenario in a real (in-process) Airflow with ``dag.test()``; print what happened as JSON.
 
 Run as a script by ``test_task_retries.py``, in its own interpreter, so Airflow's configuration (a fresh
-home and SQLite DB) is set before Airflow is imported. Usage: ``python airflow_retry_scenarios.py upload|prompt``.
+home and SQLite DB) is set before Airflow is imported. Usage: ``python airflow_retry_scenarios.py upload|prompt|batch``.
 """
 
 from __future__ import annotations
@@ -104,7 +104,22 @@ def prompt_poll_refused_then_retry_reattaches(emulator: object) -> dict[str, obj
     return outcome
 
 
-SCENARIOS = {"upload": upload_fails_one_file_then_retries, "prompt": prompt_poll_refused_then_retry_reattaches}
+def batch_row_refused_then_retry_asks_only_the_rest(emulator: object) -> dict[str, object]:
+    """raia refuses the first prompt of the batch once (400): the try fails; the retry asks only the unanswered."""
+    os.environ["RAIA_TEST_BATCH_OUTPUT"] = str(Path(tempfile.mkdtemp()) / "out.jsonl")
+    emulator.inject_fault(kind="status", status=400, method="POST", path="/external/prompts")  # type: ignore[attr-defined]
+    outcome = run_dag("raia_retry_batch")
+    output = Path(os.environ["RAIA_TEST_BATCH_OUTPUT"]).read_text().splitlines()
+    outcome["output"] = [json.loads(line) for line in output]
+    outcome["prompts"] = [r.body["prompt"] for r in emulator.requests("POST", "/external/prompts")]  # type: ignore[attr-defined]
+    return outcome
+
+
+SCENARIOS = {
+    "upload": upload_fails_one_file_then_retries,
+    "prompt": prompt_poll_refused_then_retry_reattaches,
+    "batch": batch_row_refused_then_retry_asks_only_the_rest,
+}
 
 if __name__ == "__main__":
     main(sys.argv[1])

@@ -37,9 +37,12 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-def run_dag(dag_id: str, env: dict[str, str], emulator: RaiaEmulator) -> subprocess.CompletedProcess[str]:
+def run_dag(
+    dag_id: str, env: dict[str, str], emulator: RaiaEmulator, **more_env: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         **env,
+        **more_env,
         "AIRFLOW_CONN_RAIA_DEFAULT": json.dumps(
             {"conn_type": "raia", "password": emulator.default_key, "host": emulator.base_url}
         ),
@@ -188,3 +191,48 @@ def test_example_raia_webhook_registers_once(airflow_env: dict[str, str], emulat
     assert created.body["triggerCondition"] == "end_dialog"
     assert len(sent_to(emulator, "GET", "/agents/by-api-key")) == 2
     assert emulator.default_key not in output
+
+
+def _reviews() -> list[dict[str, str]]:
+    import csv
+
+    with (EXAMPLE_DAGS / "data" / "reviews.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_example_raia_batch_prompt_enriches_500_rows(
+    airflow_env: dict[str, str], emulator: RaiaEmulator, tmp_path: Path
+) -> None:
+    done = run_dag("example_raia_batch_prompt", airflow_env, emulator, RAIA_EXAMPLE_OUTPUT=str(tmp_path))
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    (written,) = (tmp_path / "reviews").glob("*.jsonl")
+    lines = [json.loads(line) for line in written.read_text().splitlines()]
+    reviews = _reviews()
+    assert len(reviews) == 500
+    assert [line["review_id"] for line in lines] == [review["review_id"] for review in reviews]
+    for line, review in zip(lines, reviews, strict=True):
+        prompt = (
+            f"Classify the sentiment of this review of a {review['product']} as positive, negative or neutral, "
+            f"and answer with that one word: {review['review']}"
+        )
+        assert (line["status"], line["response"]) == ("completed", answer_for(prompt, emulator.default_agent.name)[0])
+    tokens = sum(line["total_tokens"] for line in lines)
+    assert f"raia batch enriched 500 of 500 rows (0 failed, {tokens} tokens, 500 requests" in output
+    assert len(sent_to(emulator, "POST", "/prompts")) == 500  # each row asked once
+    assert not list((tmp_path / "reviews").glob("*.checkpoint"))
+    assert emulator.default_key not in output + written.read_text()
+
+
+def test_example_raia_batch_prompt_chunked_maps_row_ranges(
+    airflow_env: dict[str, str], emulator: RaiaEmulator, tmp_path: Path
+) -> None:
+    done = run_dag("example_raia_batch_prompt_chunked", airflow_env, emulator, RAIA_EXAMPLE_OUTPUT=str(tmp_path))
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    parts = sorted((tmp_path / "reviews-chunked").glob("*/part-*.jsonl"))
+    assert [part.name for part in parts] == ["part-0.jsonl", "part-1.jsonl", "part-2.jsonl"]
+    ids = [json.loads(line)["review_id"] for part in parts for line in part.read_text().splitlines()]
+    assert ids == [review["review_id"] for review in _reviews()]  # every row once, across the chunks
+    assert "raia batch in 3 chunks: {'rows': 500, 'completed': 500, 'failed': 0" in output
+    assert len(sent_to(emulator, "POST", "/prompts")) == 500

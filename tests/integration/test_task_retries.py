@@ -58,3 +58,15 @@ def test_prompt_retry_reattaches_to_the_prompt_already_asked() -> None:
     polls = [status for method, path, status in outcome["requests"] if path.endswith("/response-on")]
     assert polls[0] == 403  # the first try's trigger was refused, so the try failed
     assert asked == ["/external/prompts/async"]  # asked once: the retry re-attached
+
+
+def test_batch_retry_asks_only_the_rows_without_an_answer() -> None:
+    outcome = scenario("batch")
+    assert (outcome["state"], outcome["try_number"]) == ("success", 2), outcome["requests"]
+    statuses = [status for _, path, status in outcome["requests"] if path == "/external/prompts"]
+    assert statuses[0] == 400  # the first try's first prompt was refused; max_failed_ratio=0 failed the try
+    answered = [prompt for prompt, status in zip(outcome["prompts"], statuses, strict=True) if status == 200]
+    assert sorted(answered) == sorted(f"Tell me about topic {n}" for n in range(40))  # each row answered once
+    assert len(statuses) == 41  # 40 answers and the one refusal: nothing answered was asked again
+    assert [line["id"] for line in outcome["output"]] == list(range(40))
+    assert {line["status"] for line in outcome["output"]} == {"completed"}

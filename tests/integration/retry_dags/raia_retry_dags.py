@@ -8,6 +8,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import DAG
 
+from raia_provider.operators.batch import RaiaBatchPromptOperator
 from raia_provider.operators.files import RaiaUploadFilesOperator
 from raia_provider.operators.prompt import RaiaPromptOperator
 
@@ -25,5 +26,17 @@ with DAG("raia_retry_prompt", schedule=None, start_date=pendulum.datetime(2026, 
         deferrable=True,
         poll_interval=0.1,
         timeout=240,
+        **_RETRY_AT_ONCE,
+    )
+
+with DAG("raia_retry_batch", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False):
+    RaiaBatchPromptOperator(
+        task_id="enrich",
+        records=[{"id": n, "topic": f"topic {n}"} for n in range(40)],
+        key_field="id",
+        prompt_template="Tell me about {{ topic }}",
+        output_path=os.environ.get("RAIA_TEST_BATCH_OUTPUT", "/nonexistent/out.jsonl"),
+        max_concurrency=4,
+        max_failed_ratio=0,  # one failed row fails the try
         **_RETRY_AT_ONCE,
     )
