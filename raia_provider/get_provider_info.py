@@ -31,6 +31,7 @@ def get_provider_info() -> dict[str, Any]:
                     "raia_provider.operators.conversation",
                     "raia_provider.operators.files",
                     "raia_provider.operators.webhook",
+                    "raia_provider.operators.batch",
                 ],
             }
         ],
