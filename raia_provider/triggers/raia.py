@@ -67,7 +67,10 @@ class _RaiaPollTrigger(BaseTrigger):
         yield TriggerEvent(event)  # type: ignore[no-untyped-call]
 
     async def cleanup(self) -> None:
-        """Close the hook's HTTP client (also when the triggerer cancels the wait)."""
+        """Let go of the hook's share of the loop's HTTP client (also when the triggerer cancels the wait).
+
+        The client is shared by every trigger on the triggerer's loop; it is closed with the last of them.
+        """
         if self._hook is not None:
             await self._hook.aclose()
 

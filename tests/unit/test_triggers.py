@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from raia_provider._core.async_transport import AsyncTransport
+from raia_provider._core.async_transport import AsyncTransport, shared_client_users
 from raia_provider._core.retry import RetryPolicy
 from raia_provider.triggers.raia import RaiaMessageReplyTrigger, RaiaPromptTrigger
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
@@ -40,13 +40,15 @@ def mocked() -> Any:
 
 @pytest.fixture
 def closes(monkeypatch: pytest.MonkeyPatch) -> list[httpx.AsyncClient]:
-    """Every httpx client an ``AsyncTransport.aclose`` closed, in order."""
+    """The httpx client of every ``AsyncTransport.aclose``, in order (closed once its last user let go)."""
     closed: list[httpx.AsyncClient] = []
     original = AsyncTransport.aclose
 
     async def spy(self: AsyncTransport) -> None:
+        client = self._client
         await original(self)
-        closed.append(self._client)
+        if client is not None:
+            closed.append(client)
 
     monkeypatch.setattr(AsyncTransport, "aclose", spy)
     return closed
@@ -277,6 +279,49 @@ async def test_hook_client_is_closed_when_the_triggerer_cancels(mocked: Any, clo
     with pytest.raises(asyncio.CancelledError):
         await task
     assert len(closes) == 1
+    assert closes[0].is_closed
+
+
+async def test_one_triggers_cleanup_leaves_the_shared_client_to_a_trigger_still_polling(mocked: Any) -> None:
+    # Both wait on one loop, as in the triggerer, and so share its httpx client.
+    mocked.get(PROMPT_POLL).respond(200, json=COMPLETED)
+    slow = mocked.get("/prompts/p-2/response-on").mock(
+        side_effect=responses_of((200, None), (200, None), (200, None), (200, COMPLETED))
+    )
+    quick = prompt_trigger(poll_interval=0.0)
+    patient = RaiaPromptTrigger(prompt_id="p-2", conn_id="raia_default", poll_interval=0.05, end_time=time.time() + 60)
+    waiting = asyncio.ensure_future(only_event(patient))
+    assert (await only_event(quick))["status"] == "success"  # ... and cleaned up, while the other waits
+    assert not waiting.done()
+    event = await asyncio.wait_for(waiting, 10)
+    assert (event["status"], event["prompt_id"], slow.call_count) == ("success", "p-2", 4)
+    assert shared_client_users() == 0  # the last cleanup closed the loop's client
+
+
+async def test_a_cancelled_trigger_leaves_the_shared_client_to_the_others(
+    mocked: Any, closes: list[httpx.AsyncClient]
+) -> None:
+    first = mocked.get(PROMPT_POLL).mock(return_value=httpx.Response(200, json=None))
+    second = mocked.get("/prompts/p-2/response-on").mock(return_value=httpx.Response(200, json=None))
+    cancelled = asyncio.ensure_future(only_event(prompt_trigger(poll_interval=0.01)))
+    other = RaiaPromptTrigger(prompt_id="p-2", conn_id="raia_default", poll_interval=0.01, end_time=time.time() + 60)
+    kept = asyncio.ensure_future(only_event(other))
+    deadline = time.monotonic() + 10
+    while first.call_count < 2 or second.call_count < 2:
+        assert time.monotonic() < deadline, "the triggers never polled"
+        await asyncio.sleep(0.005)
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert len(closes) == 1
+    assert not closes[0].is_closed  # released, not closed: the other trigger still uses it
+    polls = second.call_count
+    while second.call_count < polls + 2:  # the other keeps polling through the same client
+        assert time.monotonic() < deadline, "the remaining trigger stopped polling"
+        await asyncio.sleep(0.005)
+    mocked.get("/prompts/p-2/response-on").respond(200, json=COMPLETED)
+    assert (await asyncio.wait_for(kept, 10))["status"] == "success"
+    assert closes[-1] is closes[0]
     assert closes[0].is_closed
 
 

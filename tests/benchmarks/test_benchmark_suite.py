@@ -1,0 +1,48 @@
+"""The benchmark command works on a fresh clone: every benchmark runs (``--quick``) and reports its figures.
+
+Timings are not asserted here (a test is no place for them: the benchmarks print them against their
+goals); what is asserted is that each benchmark ran to the end and that the batch lost and repeated nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.airflow_cli,
+    pytest.mark.timeout(900),
+    pytest.mark.skipif(
+        Version(__import__("airflow").__version__) < Version("3.3"),
+        reason="the benchmark suite runs on the Airflow that ./scripts/bench.sh installs (3.3)",
+    ),
+]
+
+
+def test_every_benchmark_runs_and_reports(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--json-out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=840,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    result = json.loads(out.read_text())
+    assert result["crashed"] == {}
+    figures = result["figures"]
+    assert {figure["benchmark"] for figure in figures} == {"P1", "P2", "P3", "P4", "P5"}
+    by_name = {figure["name"]: figure for figure in figures if figure["benchmark"] == "P1"}
+    assert by_name["batch rows lost"]["value"] == 0
+    assert by_name["batch rows duplicated"]["value"] == 0
+    assert all(figure["value"] >= 0 for figure in figures)
+    assert "P1 batch (sync prompts) time / floor" in done.stdout  # the figures are printed, not only written
