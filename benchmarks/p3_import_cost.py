@@ -78,7 +78,7 @@ for name, attribute in json.loads(sys.argv[1]):
     _, status = os.waitpid(pid, 0)
     if status != 0 or not answer:
         sys.exit(f"importing {name} failed in the forked child (status {status})")
-    sys.stdout.write(json.dumps([name, float(answer)]) + "\\n")
+    sys.stdout.write("MEASURED " + json.dumps([name, float(answer)]) + "\\n")
     sys.stdout.flush()
 """
 
@@ -150,8 +150,11 @@ def own_imports(names: list[str], repetitions: int) -> dict[str, list[float]]:
     if completed.returncode != 0:
         raise SystemExit(f"the own-cost measurement failed:\n{completed.stderr}")
     results: dict[str, list[float]] = {name: [] for name in names}
+    # Only the measurement lines: an import may print warnings of its own to stdout.
     for line in completed.stdout.splitlines():
-        name, seconds = json.loads(line)
+        if not line.startswith("MEASURED "):
+            continue
+        name, seconds = json.loads(line.removeprefix("MEASURED "))
         results[name].append(seconds)
     return results
 
