@@ -242,3 +242,25 @@ def test_a_rerun_after_a_crash_asks_nothing_that_had_an_answer(
             r.path.split("/")[3] for r in emulator.requests(method="GET", path="/external/prompts/{id}/response-on")
         }
         assert set(submitted.values()) <= polled  # prompts sent before the crash were waited for, not re-sent
+
+
+def test_object_storage_input_output_and_checkpoint(emulator: RaiaEmulator, tmp_path: Path) -> None:
+    from airflow.sdk import ObjectStoragePath
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "rows.jsonl").write_text(
+        "".join(json.dumps({"id": n, "city": f"C{n}"}) + "\n" for n in range(12))
+    )
+    manifest = RaiaBatchPromptOperator(
+        task_id="b",
+        input_path=ObjectStoragePath(f"file://{tmp_path}/in/rows.jsonl"),
+        key_field="id",
+        prompt_template="About {{ city }}",
+        output_path=f"file://{tmp_path}/out/answers.jsonl",  # a URL string is an ObjectStoragePath too
+        checkpoint_interval=0.05,
+    ).execute({"ti": FakeTI()})
+    lines = read_jsonl(tmp_path / "out" / "answers.jsonl")
+    assert [line["id"] for line in lines] == list(range(12))
+    assert manifest["completed"] == 12
+    assert manifest["output_path"].startswith("file://")
+    assert not (tmp_path / "out" / "answers.jsonl.checkpoint").exists()
