@@ -66,7 +66,8 @@ def load_records(
             "(a CSV or JSONL file), not both and not neither."
         )
     if records is not None:
-        return _checked_records(records), f"{len(records) if isinstance(records, list) else '?'} records"
+        checked = _checked_records(records)
+        return checked, f"{len(checked)} records"
     path = as_path(input_path)
     fmt = input_format or _format_of(path)
     try:

@@ -209,15 +209,7 @@ class BatchRunner:
         target = PollTarget.prompt(prompt_id)
 
         async def read() -> Any:
-            await self.gate.acquire()
-            self.requests += 1
-            try:
-                reading = await target.aread(self.hook)
-            except RaiaRateLimitError as error:
-                self.gate.throttled(self.retry_policy.wait_seconds(1, error))
-                raise
-            self.gate.succeeded()
-            return reading
+            return await self._through_gate(lambda: target.aread(self.hook))
 
         steps = poll_steps(
             target,
@@ -239,20 +231,32 @@ class BatchRunner:
             )
         return RowOutcome(job.key, job.prompt_sha, "failed", error=str(event.get("message")), prompt_id=prompt_id)
 
+    async def _through_gate(self, call: Callable[[], Any], throttled_before: int = 0) -> Any:
+        """Send one request when the gate allows; a 429 pauses the whole batch (and is raised to the caller).
+
+        :param call: makes the request.
+        :param throttled_before: how many 429s this row met already (the backoff when raia gives no Retry-After).
+        """
+        await self.gate.acquire()
+        self.requests += 1
+        try:
+            answer = await call()
+        except RaiaRateLimitError as error:
+            self.gate.throttled(self.retry_policy.wait_seconds(throttled_before + 1, error))
+            raise
+        self.gate.succeeded()
+        return answer
+
     async def _send(self, call: Callable[[], Any]) -> Any:
         """Send one request through the gate; retry transient failures; a 429 pauses the whole batch."""
         failures = throttled = 0
         while True:
-            await self.gate.acquire()
-            self.requests += 1
             try:
-                answer = await call()
-            except RaiaRateLimitError as error:
+                return await self._through_gate(call, throttled)
+            except RaiaRateLimitError:
                 throttled += 1
                 if throttled >= MAX_THROTTLED_ATTEMPTS:
                     raise
-                self.gate.throttled(self.retry_policy.wait_seconds(throttled, error))
-                continue
             except RaiaError as error:
                 if not is_transient(error):
                     raise
@@ -268,6 +272,3 @@ class BatchRunner:
                     delay,
                 )
                 await self._sleep(delay)
-                continue
-            self.gate.succeeded()
-            return answer

@@ -23,6 +23,7 @@ from raia_provider._core.request_gate import RequestGate
 from raia_provider._core.retry import SINGLE_ATTEMPT, RetryPolicy
 from raia_provider.exceptions import RaiaInputError, RaiaPartialFailureError
 from raia_provider.hooks.raia import RaiaHook
+from raia_provider.operators._waiting import seconds
 from raia_provider.operators.base import RaiaBaseOperator
 
 if TYPE_CHECKING:
@@ -163,10 +164,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
             raise RaiaInputError(f"{owner}: max_failed_ratio must be a number from 0 to 1, got {ratio!r}.")
         for name in ("timeout", "poll_interval", "checkpoint_interval"):
-            if not _positive(getattr(self, name)):
-                raise RaiaInputError(
-                    f"{owner}: {name} must be a positive number of seconds, got {getattr(self, name)!r}."
-                )
+            setattr(self, name, seconds(getattr(self, name), name, owner))
         check_row_range(self.row_range)
 
     # -- run ----------------------------------------------------------------------------------------------
@@ -185,6 +183,17 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         rows = keyed_rows(records, self.key_field, check_row_range(self.row_range))
         if not rows:
             raise RaiaInputError(f"argument 'row_range': {self.row_range!r} selects none of the {len(records)} rows.")
+        tracking_id = self.token_tracking_id
+        if tracking_id is not None and (not isinstance(tracking_id, str) or not tracking_id.strip()):
+            raise RaiaInputError(
+                f"argument 'token_tracking_id' must be None or a non-blank string, got {tracking_id!r}."
+            )
+        collisions = self._collisions(rows)
+        if collisions:
+            raise RaiaInputError(
+                f"The records already have the field(s) {sorted(collisions)}, which the output adds to each record; "
+                "rename them before the batch (e.g. in the query or an upstream task)."
+            )
         prompts = self._render_prompts(rows, context)
         output = as_path(self.output_path)
         checkpoint = Checkpoint(as_path(self.checkpoint_path) if self.checkpoint_path else checkpoint_for(output))
@@ -255,12 +264,6 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         base = dict(context)
         prompts: dict[str, str] = {}
         problems: list[str] = []
-        collisions = self._collisions(rows)
-        if collisions:
-            raise RaiaInputError(
-                f"The records already have the field(s) {sorted(collisions)}, which the output adds to each record; "
-                "rename them before the batch (e.g. in the query or an upstream task)."
-            )
         for row in rows:
             try:
                 prompt = template.render({**base, **row.record, "record": row.record, "row_number": row.number})

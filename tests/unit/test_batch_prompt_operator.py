@@ -67,6 +67,7 @@ def test_bad_arguments_fail_when_the_dag_is_parsed(tmp_path: Path, overrides: di
         ({"records": [{"id": "a", "response": "old"}]}, r"already have the field\(s\) \['response'\]"),
         ({"records": [{"city": "x"}], "key_field": None, "prompt_template": "{{ row_number }}"}, None),
         ({"output_path": ""}, "'output_path' is required"),
+        ({"token_tracking_id": "  "}, "argument 'token_tracking_id' must be None or a non-blank string"),
         ({"row_range": [10, 20]}, "selects none of the 2 rows"),
     ],
 )
