@@ -80,7 +80,9 @@ class AirflowStack:
             AIRFLOW__CORE__LOAD_EXAMPLES="False",
             AIRFLOW__CORE__EXECUTOR="LocalExecutor",
             AIRFLOW__CORE__PARALLELISM="2",
-            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+            # Scheduled example DAGs (the nightly batch, the knowledge refresh) must not start on their own and
+            # mix their requests into a test's; each test unpauses the DAG it triggers.
+            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
             AIRFLOW__CORE__TEST_CONNECTION="Enabled",
             AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
             AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{self.url}/execution/",

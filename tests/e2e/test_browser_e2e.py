@@ -249,6 +249,7 @@ def test_trigger_example_dag_from_the_ui(
     page: Page, stack: AirflowStack, api: httpx.Client, raia: RaiaEmulator
 ) -> None:
     wait_until(lambda: api.get(f"/dags/{DAG_ID}").status_code == 200, timeout=120, what=f"{DAG_ID} to be parsed")
+    api.patch(f"/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()  # the stack pauses new DAGs
     open_ui(page, stack, api, f"/dags/{DAG_ID}")
 
     page.get_by_role("button", name="Trigger Dag").click()
