@@ -23,7 +23,8 @@ Hierarchy::
     ├── RaiaWaitTimeoutError     an answer was still pending when the wait's ``timeout`` ran out
     ├── RaiaPollError            waiting for an answer gave up (errors in a row, or a permanent one)
     ├── RaiaTriggerEventError    a deferred task resumed with an event it cannot read
-    └── RaiaPartialFailureError  some items of a multi-item task failed; says which succeeded
+    ├── RaiaPartialFailureError  some items of a multi-item task failed; says which succeeded
+    └── RaiaUnsafeSyncError      a knowledge sync would remove more than ``max_delete_ratio`` allows
 """
 
 from __future__ import annotations
@@ -198,6 +199,22 @@ class RaiaPartialFailureError(RaiaError):
         super().__init__(message)
         self.succeeded = succeeded
         self.failed = failed
+
+
+class RaiaUnsafeSyncError(RaiaError):
+    """A knowledge sync refused to run: it would remove more of the agent's files than allowed.
+
+    Raised after planning and before any upload or delete, so nothing has changed.
+
+    :param message: what would have been removed, and how to allow it if it is meant.
+    :param removals: how many files the plan would remove.
+    :param agent_files: how many files the agent holds.
+    """
+
+    def __init__(self, message: str, *, removals: int, agent_files: int) -> None:
+        super().__init__(message)
+        self.removals = removals
+        self.agent_files = agent_files
 
 
 def is_transient(error: BaseException) -> bool:

@@ -32,12 +32,20 @@ def get_provider_info() -> dict[str, Any]:
                     "raia_provider.operators.files",
                     "raia_provider.operators.webhook",
                     "raia_provider.operators.batch",
+                    "raia_provider.operators.knowledge",
                 ],
             }
         ],
         "sensors": [{"integration-name": _INTEGRATION, "python-modules": ["raia_provider.sensors.raia"]}],
         "hooks": [{"integration-name": _INTEGRATION, "python-modules": ["raia_provider.hooks.raia"]}],
         "triggers": [{"integration-name": _INTEGRATION, "python-modules": ["raia_provider.triggers.raia"]}],
+        "asset-uris": [
+            {
+                "schemes": ["raia"],
+                "handler": "raia_provider.assets.raia.sanitize_uri",
+                "factory": "raia_provider.assets.raia.create_asset",
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": form.CONN_TYPE,

@@ -1,7 +1,8 @@
 """The one poll loop of the provider: wait for an answer raia produces in the background.
 
-Two resources are answered later: an async prompt (``GET /prompts/{id}/response-on``) and the reply to an
-async conversation message (``GET /conversations/{id}/messages/{questionMessageId}/response-on``). A
+Three things raia finishes in the background: an async prompt (``GET /prompts/{id}/response-on``), the reply
+to an async conversation message (``GET /conversations/{id}/messages/{questionMessageId}/response-on``) and
+the vector-store processing of uploaded agent files (``GET /agent-files/by-api-key``). A
 :class:`PollTarget` names one of them and reads it once; :func:`assess` turns what raia answered into
 ``pending`` / ``completed`` / ``failed`` (the one status evaluation); :func:`poll_steps` is the loop,
 written once as a generator that asks its driver to *read* or to *sleep* and finally returns the event.
@@ -11,7 +12,7 @@ per poke through :meth:`PollTarget.read`, i.e. the same status evaluation.
 
 The event is a plain JSON dict, the same whether it ends a blocking wait or comes out of a trigger::
 
-    {"status": "success" | "failed" | "timeout" | "error", "kind": "prompt" | "message",
+    {"status": "success" | "failed" | "timeout" | "error", "kind": "prompt" | "message" | "files",
      "message": "<what happened, never the key>", "result": {...} (success only), ...the target's ids}
 """
 
@@ -38,11 +39,12 @@ from raia_provider.exceptions import (
 if TYPE_CHECKING:
     from raia_provider.hooks.raia import RaiaHook
     from raia_provider.models.conversations import MessageReply
+    from raia_provider.models.files import AgentFile
     from raia_provider.models.prompts import PromptResult
 
 log = logging.getLogger(__name__)
 
-TargetKind = Literal["prompt", "message"]
+TargetKind = Literal["prompt", "message", "files"]
 #: Failed reads of a wait are retried by the poll loop with this policy's attempts and backoff ...
 POLL_RETRY_POLICY: Final = RetryPolicy()
 #: ... so each read itself is a single request (:data:`~raia_provider._core.retry.SINGLE_ATTEMPT`).
@@ -106,10 +108,11 @@ def prompt_output(prompt_id: str | None, answer: PromptResult) -> dict[str, Any]
 
 @dataclass(frozen=True)
 class PollTarget:
-    """What is being waited for: an async prompt, or the agent's reply to an async message.
+    """What is being waited for: an async prompt, the agent's reply to an async message, or agent files.
 
-    :param kind: ``prompt`` or ``message``.
-    :param ids: the ids that name it: ``prompt_id``, or ``conversation_id`` and ``question_message_id``.
+    :param kind: ``prompt``, ``message`` or ``files``.
+    :param ids: the ids that name it: ``prompt_id``; ``conversation_id`` and ``question_message_id``; or
+        ``file_ids`` (comma-separated).
     """
 
     kind: TargetKind
@@ -132,10 +135,23 @@ class PollTarget:
         """
         return cls("message", {"conversation_id": conversation_id, "question_message_id": question_message_id})
 
+    @classmethod
+    def files(cls, file_ids: list[str]) -> PollTarget:
+        """The vector-store processing of uploaded agent files: done once none is ``processing``.
+
+        The result maps each id to its final ``vectorStoreUploadStatus`` (``done``, ``failed``, ``None`` when not
+        in the vector store) or ``"missing"`` when raia no longer lists the file.
+
+        :param file_ids: the files' ids; at least one.
+        """
+        return cls("files", {"file_ids": ",".join(file_ids)})
+
     def describe(self) -> str:
         """A human name for log lines and messages, e.g. ``prompt 42``."""
         if self.kind == "prompt":
             return f"prompt {self.ids['prompt_id']}"
+        if self.kind == "files":
+            return f"vector-store processing of {len(self.ids['file_ids'].split(','))} file(s)"
         return f"reply to message {self.ids['question_message_id']} in conversation {self.ids['conversation_id']}"
 
     def read(self, hook: RaiaHook) -> Reading:
@@ -145,6 +161,8 @@ class PollTarget:
         """
         if self.kind == "prompt":
             return self._assess_prompt(hook.get_prompt_response(prompt_id=self.ids["prompt_id"]), hook.redact)
+        if self.kind == "files":
+            return self._assess_files(hook.list_agent_files())
         return self._assess_message(hook.get_message_reply(**self.ids), hook.redact)
 
     async def aread(self, hook: RaiaHook) -> Reading:
@@ -155,6 +173,8 @@ class PollTarget:
         if self.kind == "prompt":
             answer = await hook.aget_prompt_response(prompt_id=self.ids["prompt_id"])
             return self._assess_prompt(answer, hook.redact)
+        if self.kind == "files":
+            return self._assess_files(await hook.alist_agent_files())
         return self._assess_message(await hook.aget_message_reply(**self.ids), hook.redact)
 
     # raia's error text may echo what it was sent, the key included: it is redacted before it goes anywhere.
@@ -173,6 +193,12 @@ class PollTarget:
             "message_id": reply.id if reply else None,
         }
         return assess(self.kind, answer.status, redact(answer.error) if answer.error else answer.error, result)
+
+    def _assess_files(self, files: list[AgentFile]) -> Reading:
+        listed = {agent_file.id: agent_file.vector_store_upload_status for agent_file in files}
+        statuses = {file_id: listed.get(file_id, "missing") for file_id in self.ids["file_ids"].split(",")}
+        pending = any(status == "processing" for status in statuses.values())
+        return assess(self.kind, "pending" if pending else "completed", None, {"statuses": statuses})
 
 
 class _Read:
@@ -362,4 +388,5 @@ def result_from_event(event: Any, expected: TargetKind | PollTarget) -> dict[str
 _ID_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "prompt": ("prompt_id",),
     "message": ("conversation_id", "question_message_id"),
+    "files": ("file_ids",),
 }

@@ -54,7 +54,7 @@ def resolve_sources(paths: Any) -> list[SourceFile]:
     seen: set[str] = set()
     for entry in _entries(paths):
         for shown, target in _expand(entry):
-            location = _canonical(target)
+            location = canonical_location(target)
             if location in seen:
                 continue
             seen.add(location)
@@ -73,7 +73,7 @@ def _entries(paths: Any) -> list[Any]:
     """Check the shape of ``paths`` (no file system access) and return its entries."""
     if paths is None:
         raise RaiaInputError("argument 'paths' is required: a path, a glob pattern, an ObjectStoragePath or a list.")
-    single = isinstance(paths, str | os.PathLike) or _is_object_storage(paths)
+    single = isinstance(paths, str | os.PathLike) or is_object_storage(paths)
     entries = [paths] if single else paths
     if not isinstance(entries, list | tuple):
         raise RaiaInputError(
@@ -86,7 +86,7 @@ def _entries(paths: Any) -> list[Any]:
         where = "" if single else f" item {index}"
         if isinstance(entry, str) and not entry.strip():
             raise RaiaInputError(f"argument 'paths'{where} is blank.")
-        if not (isinstance(entry, str | os.PathLike) or _is_object_storage(entry)):
+        if not (isinstance(entry, str | os.PathLike) or is_object_storage(entry)):
             raise RaiaInputError(
                 f"argument 'paths'{where} must be a local path, a URL or an ObjectStoragePath; "
                 f"got {type(entry).__name__} {entry!r}."
@@ -104,7 +104,7 @@ def _expand(entry: Any) -> Iterator[tuple[str, Any]]:
         from airflow.sdk import ObjectStoragePath
 
         entry = ObjectStoragePath(entry)
-    if _is_object_storage(entry):
+    if is_object_storage(entry):
         yield from _expand_object_storage(entry)
     else:
         yield from _expand_local(os.fspath(entry))
@@ -164,7 +164,7 @@ def _split_pattern(entry: Any) -> tuple[Any, str]:
     return base, "/".join(reversed(parts))
 
 
-def _is_object_storage(value: Any) -> bool:
+def is_object_storage(value: Any) -> bool:
     return not isinstance(value, str | os.PathLike) and all(
         hasattr(value, attribute) for attribute in ("open", "stat", "is_file", "protocol", "glob")
     )
@@ -174,7 +174,7 @@ def _hidden(path: Any) -> bool:
     return str(path.name).startswith(".")
 
 
-def _canonical(target: Any) -> str:
+def canonical_location(target: Any) -> str:
     """Where a file is, in one spelling: a local file's resolved path, else its URL."""
     if isinstance(target, Path):
         return "file://" + os.path.realpath(target)
@@ -192,9 +192,17 @@ def _version(target: Any) -> str | int | None:
     except Exception as error:
         raise ValueError(f"{str(target)!r} cannot be read: {type(error).__name__}: {error}") from None
     if isinstance(info, Mapping):
-        for name in _VERSION_KEYS:
-            if info.get(name) is not None:
-                return str(info[name])
-        return None
+        return version_from_info(info)
     mtime = getattr(info, "st_mtime", None)
     return None if mtime is None else str(mtime)
+
+
+def version_from_info(info: Mapping[str, Any]) -> str | None:
+    """The modification time (or ETag) in an fsspec ``info`` dict: the first of the keys backends use.
+
+    :param info: what ``fs.info`` / ``fs.find(detail=True)`` reports for one file.
+    """
+    for name in _VERSION_KEYS:
+        if info.get(name) is not None:
+            return str(info[name])
+    return None

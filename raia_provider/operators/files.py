@@ -6,15 +6,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from raia_provider._core.file_errors import is_file_specific
 from raia_provider._core.source_files import PathEntry, SourceFile, has_entries, resolve_sources
 from raia_provider._core.task_memory import TaskMemory
-from raia_provider.exceptions import (
-    RaiaAPIError,
-    RaiaBadRequestError,
-    RaiaInputError,
-    RaiaNotFoundError,
-    RaiaPartialFailureError,
-)
+from raia_provider.exceptions import RaiaAPIError, RaiaInputError, RaiaPartialFailureError
 from raia_provider.operators.base import RaiaBaseOperator
 
 if TYPE_CHECKING:
@@ -294,17 +289,10 @@ class _FileFailure(Exception):
         self.stage = stage
         self.file_id = file_id
         self.error = error
-        self.file_specific = _file_specific(error, stage)
+        self.file_specific = is_file_specific(error, vector_store_step=stage == _ADD)
 
     def describe(self) -> str:
         return f"{type(self.error).__name__}: {self.error}"
-
-
-def _file_specific(error: Exception, stage: str) -> bool:
-    """Whether ``error`` concerns only this file, so that the other files are still worth uploading."""
-    if isinstance(error, RaiaBadRequestError | RaiaInputError):
-        return True  # 400/other refusing 4xx; or the file vanished or became unreadable since the check
-    return isinstance(error, RaiaNotFoundError) and stage == _ADD  # the uploaded file is gone
 
 
 def _attempt(stage: str, file_id: str | None, call: Callable[[], Any]) -> Any:

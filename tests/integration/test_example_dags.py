@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,7 +42,7 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def run_dag(
-    dag_id: str, env: dict[str, str], emulator: RaiaEmulator, **more_env: str
+    dag_id: str, env: dict[str, str], emulator: RaiaEmulator, conf: dict[str, Any] | None = None, **more_env: str
 ) -> subprocess.CompletedProcess[str]:
     env = {
         **env,
@@ -47,9 +51,10 @@ def run_dag(
             {"conn_type": "raia", "password": emulator.default_key, "host": emulator.base_url}
         ),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "airflow", "dags", "test", dag_id], env=env, capture_output=True, text=True, timeout=240
-    )
+    command = [sys.executable, "-m", "airflow", "dags", "test", dag_id]
+    if conf is not None:
+        command += ["--conf", json.dumps(conf)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
 
 
 def test_example_raia_prompt(airflow_env: dict[str, str], emulator: RaiaEmulator) -> None:
@@ -236,3 +241,94 @@ def test_example_raia_batch_prompt_chunked_maps_row_ranges(
     assert ids == [review["review_id"] for review in _reviews()]  # every row once, across the chunks
     assert "raia batch in 3 chunks: {'rows': 500, 'completed': 500, 'failed': 0" in output
     assert len(sent_to(emulator, "POST", "/prompts")) == 500
+
+
+def _calls_since(emulator: RaiaEmulator, mark: int) -> list[tuple[str, str]]:
+    return [(r.method, r.path.removeprefix("/external")) for r in emulator.requests()[mark:]]
+
+
+def _knowledge_events(home: str) -> list[tuple[str, dict[str, Any]]]:
+    with sqlite3.connect(Path(home) / "airflow.db") as db:
+        rows = db.execute(
+            "SELECT asset.uri, asset_event.extra FROM asset_event JOIN asset ON asset.id = asset_event.asset_id "
+            "WHERE asset.uri LIKE 'raia://%' ORDER BY asset_event.id"
+        ).fetchall()
+    return [(str(uri), json.loads(extra) if extra else {}) for uri, extra in rows]
+
+
+def test_nightly_knowledge_refresh_initial_unchanged_then_edited(
+    airflow_env: dict[str, str], emulator: RaiaEmulator, tmp_path: Path
+) -> None:
+    """Three nights: the first uploads the folder, the second changes nothing, the third replaces one edited
+    document and removes one deleted document, each with exactly the calls that takes."""
+    from example_dags.nightly_knowledge_refresh import DOCUMENTS
+    from raia_provider.hooks.raia import RaiaHook
+
+    emulator.configure(vector_store_delay=0.0)  # processed by the first read after the upload
+    source = tmp_path / "kb"
+    shutil.copytree(DOCUMENTS, source)
+    (source / "drafts").mkdir()
+    (source / "drafts" / "next-quarter.md").write_text("Not published yet.")  # excluded by the DAG
+    (source / "notes.txt").write_text("Not a document type the DAG includes.")
+    conf = {"source": str(source)}
+    documents = sorted(path.name for path in DOCUMENTS.glob("*.md"))
+    list_files = ("GET", "/agent-files/by-api-key")
+    hook = RaiaHook()
+    agent_uri = f"raia://us/agents/{emulator.default_agent.id}/files"
+
+    # Night 1: the agent knows nothing yet.
+    mark = len(emulator.requests())
+    done = run_dag("nightly_knowledge_refresh", airflow_env, emulator, conf=conf)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert _calls_since(emulator, mark) == [
+        ("GET", "/agents/by-api-key"),
+        list_files,
+        *[("POST", "/agent-files/upload")] * len(documents),
+        list_files,  # waits until raia has processed the uploads
+    ]
+    uploads = emulator.requests("POST")[-len(documents) :]
+    assert [r.body["files"][0]["fileName"] for r in uploads] == documents
+    assert [r.body["files"][0]["sha256"] for r in uploads] == [
+        hashlib.sha256((source / name).read_bytes()).hexdigest() for name in documents
+    ]
+    first = {f.file_name: f for f in hook.list_agent_files()}
+    assert sorted(first) == documents
+    assert {f.vector_store_upload_status for f in first.values()} == {"done"}
+    assert "add 3, replace 0, remove 0, keep 0" in done.stdout + done.stderr
+
+    # Night 2: nothing changed, so nothing is uploaded or deleted, and no asset event is emitted.
+    mark = len(emulator.requests())
+    done = run_dag("nightly_knowledge_refresh", airflow_env, emulator, conf=conf)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert _calls_since(emulator, mark) == [("GET", "/agents/by-api-key"), list_files]
+    assert "add 0, replace 0, remove 0, keep 3" in done.stdout + done.stderr
+
+    # Night 3: faq.md edited, invoices.md deleted.
+    (source / "faq.md").write_text("Refunds take 3 days now.")
+    (source / "invoices.md").unlink()
+    mark = len(emulator.requests())
+    done = run_dag("nightly_knowledge_refresh", airflow_env, emulator, conf=conf)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert _calls_since(emulator, mark) == [
+        ("GET", "/agents/by-api-key"),
+        list_files,
+        ("POST", "/agent-files/upload"),
+        list_files,
+        ("DELETE", "/agent-files"),  # only after the new faq.md is in the vector store
+    ]
+    (upload,) = emulator.requests("POST")[-1:]
+    assert upload.body["files"][0]["sha256"] == hashlib.sha256(b"Refunds take 3 days now.").hexdigest()
+    (deleted,) = sent_to(emulator, "DELETE", "/agent-files")
+    assert sorted(deleted.body["fileIds"]) == sorted([first["faq.md"].id, first["invoices.md"].id])
+    last = {f.file_name: f for f in hook.list_agent_files()}
+    assert sorted(last) == ["faq.md", "returns.md"]
+    assert last["returns.md"].id == first["returns.md"].id  # kept, not uploaded again
+    assert "add 0, replace 1, remove 1, keep 1" in output
+
+    # Downstream DAGs see one event per night that changed the knowledge.
+    assert _knowledge_events(airflow_env["AIRFLOW_HOME"]) == [
+        (agent_uri, {"uploaded": 3, "deleted": 0}),
+        (agent_uri, {"uploaded": 1, "deleted": 2}),
+    ]
+    assert emulator.default_key not in output

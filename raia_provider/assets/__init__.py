@@ -1,0 +1,1 @@
+"""Airflow Assets of the raia provider (the ``raia://`` URI scheme)."""
