@@ -257,7 +257,9 @@ def _literal(value: Any) -> bool:
     """Whether a glob argument can be checked when the DAG is parsed (not a template or an XComArg)."""
     if isinstance(value, str):
         return "{{" not in value
-    return isinstance(value, list | tuple) and all(isinstance(item, str) and "{{" not in item for item in value)
+    if isinstance(value, list | tuple):
+        return not any(isinstance(item, str) and "{{" in item for item in value)
+    return not hasattr(value, "resolve")  # an XComArg is resolved at run time; anything else is wrong now
 
 
 def _summary(

@@ -6,10 +6,12 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from raia_provider.hooks.raia import RaiaHook
 from raia_provider.testing import RaiaEmulator, answer_for
 from raia_provider.testing.emulator.requestlog import RecordedRequest
 
@@ -332,3 +335,65 @@ def test_nightly_knowledge_refresh_initial_unchanged_then_edited(
         (agent_uri, {"uploaded": 1, "deleted": 2}),
     ]
     assert emulator.default_key not in output
+
+
+def test_nightly_knowledge_refresh_killed_midway_is_finished_by_the_next_run_without_duplicates(
+    airflow_env: dict[str, str], emulator: RaiaEmulator, tmp_path: Path
+) -> None:
+    """SIGKILL the run after some uploads; the rerun adopts what the killed run uploaded and uploads the rest once."""
+    emulator.configure(vector_store_delay=0.0, latency=0.25)  # slow enough to be killed between uploads
+    source = tmp_path / "kb"
+    source.mkdir()
+    documents = [f"doc-{n:02d}.md" for n in range(12)]
+    for name in documents:
+        (source / name).write_text(f"Document {name}.")
+    conf = {"source": str(source)}
+    env = {
+        **airflow_env,
+        "AIRFLOW_CONN_RAIA_DEFAULT": json.dumps(
+            {"conn_type": "raia", "password": emulator.default_key, "host": emulator.base_url}
+        ),
+    }
+    command = [sys.executable, "-m", "airflow", "dags", "test", "nightly_knowledge_refresh", "--conf", json.dumps(conf)]
+    child = subprocess.Popen(
+        command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+    def stored() -> list[RecordedRequest]:
+        return [r for r in sent_to(emulator, "POST", "/agent-files/upload") if r.status == 200]
+
+    deadline = time.monotonic() + 180
+    try:
+        while len(stored()) < 4:
+            assert child.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "the run uploaded nothing"
+            time.sleep(0.02)  # polling for requests the child sends, not waiting for a race to settle
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    # An upload whose body had reached the emulator is stored even though its sender is dead: the adoption case.
+    while not all(r.finished for r in sent_to(emulator, "POST", "/agent-files/upload")):
+        assert time.monotonic() < deadline, "the emulator did not finish the killed run's requests"
+        time.sleep(0.02)
+    sent_before = len(sent_to(emulator, "POST", "/agent-files/upload"))
+    first_run = {r.body["files"][0]["fileName"] for r in stored()}
+    assert 4 <= len(first_run) < len(documents)
+
+    emulator.configure(latency=0.0)
+    mark = len(emulator.requests())
+    done = run_dag("nightly_knowledge_refresh", airflow_env, emulator, conf=conf)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    second_run = [
+        r.body["files"][0]["fileName"] for r in sent_to(emulator, "POST", "/agent-files/upload")[sent_before:]
+    ]
+    assert sorted(second_run) == sorted(set(documents) - first_run)  # each missing document once, nothing again
+    assert ("DELETE", "/agent-files") not in _calls_since(emulator, mark)  # no duplicate to clean up
+    assert f"Adopting {len(first_run)} file(s) an interrupted run uploaded" in output
+    files = RaiaHook().list_agent_files()
+    assert sorted(f.file_name for f in files) == documents  # every document exactly once
+
+    mark = len(emulator.requests())
+    again = run_dag("nightly_knowledge_refresh", airflow_env, emulator, conf=conf)
+    assert again.returncode == 0, (again.stdout + again.stderr)[-4000:]
+    assert _calls_since(emulator, mark) == [("GET", "/agents/by-api-key"), ("GET", "/agent-files/by-api-key")]
