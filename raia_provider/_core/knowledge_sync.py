@@ -204,11 +204,17 @@ class KnowledgeSync:
                 outcome.fail(name, "vector_store", f"raia's vector-store processing ended {status!r}")
                 doomed.append(copy)  # not searchable: the older copies are worth more
         for keep in plan.keeps:
-            if (
-                keep.superseded
-                and statuses.get(keep.agent_file.id, keep.agent_file.vector_store_upload_status) == "done"
-            ):
+            if not keep.superseded:
+                continue
+            status = statuses.get(keep.agent_file.id, keep.agent_file.vector_store_upload_status)
+            if status == "done":
                 doomed.extend(keep.superseded)
+            elif status == "processing":
+                outcome.still_processing.append(keep.source.document.name)
+            else:  # the next run uploads it again; the older copies stay until then
+                outcome.fail(
+                    keep.source.document.name, "vector_store", f"raia's vector-store processing ended {status!r}"
+                )
         return doomed
 
     def _delete(self, doomed: Sequence[AgentFile], manifest: Manifest, outcome: SyncOutcome) -> None:

@@ -438,6 +438,11 @@ def test_a_copy_still_processing_keeps_the_old_one_until_a_later_run(
     summary = sync(str(kb), vector_store_timeout=0.05).execute(context())
     assert summary["still_processing"] == ["faq.md"]
     assert old_faq in raia.files
+    raia.calls.clear()
+    again = sync(str(kb), vector_store_timeout=0.05).execute(context())  # the new copy is kept, still processing
+    assert again["plan"] == {"add": 0, "replace": 0, "remove": 0, "keep": 3}
+    assert again["still_processing"] == ["faq.md"]
+    assert raia.writes() == []
     raia.processing_ends["faq.md"] = "done"
     raia.calls.clear()
     later = sync(str(kb)).execute(context())  # the new copy is kept, and now it is done the old one goes
