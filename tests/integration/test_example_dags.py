@@ -397,3 +397,25 @@ def test_nightly_knowledge_refresh_killed_midway_is_finished_by_the_next_run_wit
     again = run_dag("nightly_knowledge_refresh", airflow_env, emulator, conf=conf)
     assert again.returncode == 0, (again.stdout + again.stderr)[-4000:]
     assert _calls_since(emulator, mark) == [("GET", "/agents/by-api-key"), ("GET", "/agent-files/by-api-key")]
+
+
+def test_nightly_knowledge_refresh_mirrors_an_object_storage_prefix(
+    airflow_env: dict[str, str], emulator: RaiaEmulator, tmp_path: Path
+) -> None:
+    """The same DAG with an ``ObjectStoragePath`` URL as its source (``file://``, the fsspec code path of s3/gcs)."""
+    emulator.configure(vector_store_delay=0.0)
+    source = tmp_path / "bucket" / "kb"
+    (source / "guides").mkdir(parents=True)
+    (source / "faq.md").write_text("Refunds take 5 days.")
+    (source / "guides" / "setup.md").write_text("Plug it in.")
+    (source / ".index.md").write_text("hidden: left out")
+    done = run_dag("nightly_knowledge_refresh", airflow_env, emulator, conf={"source": f"file://{source}"})
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    uploads = sent_to(emulator, "POST", "/agent-files/upload")
+    assert [(r.body["files"][0]["fileName"], r.body["files"][0]["sha256"]) for r in uploads] == [
+        ("faq.md", hashlib.sha256(b"Refunds take 5 days.").hexdigest()),
+        ("setup.md", hashlib.sha256(b"Plug it in.").hexdigest()),
+    ]
+    assert sorted(f.file_name for f in RaiaHook().list_agent_files()) == ["faq.md", "setup.md"]
+    assert "add guides/setup.md" in output
