@@ -29,6 +29,7 @@ from raia_provider._core.file_errors import is_file_specific
 from raia_provider._core.file_source import file_part
 from raia_provider._core.knowledge_manifest import Manifest
 from raia_provider._core.knowledge_plan import Plan, Upload
+from raia_provider._core.multipart import FilePart
 from raia_provider._core.polling import PollTarget, poll_steps, run_poll
 from raia_provider.exceptions import RaiaAPIError, RaiaInputError, RaiaPollError
 
@@ -234,7 +235,7 @@ class KnowledgeSync:
             log.info("Deleted %d file(s) from raia: %s", len(ids), ", ".join(ids))
 
 
-def _part(target: Any) -> Any:
+def _part(target: Any) -> FilePart:
     try:
         return file_part(target)
     except ValueError as error:  # vanished or unreadable since the source was listed

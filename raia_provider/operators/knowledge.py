@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import Asset, AssetAlias
 
 from raia_provider._core.form import DEFAULT_CONN_ID
-from raia_provider._core.knowledge_manifest import VariableManifestStore
+from raia_provider._core.knowledge_manifest import Manifest, VariableManifestStore
 from raia_provider._core.knowledge_plan import HashedDocument, Plan, plan_sync
 from raia_provider._core.knowledge_source import SourceDocument, check_globs, content_hash, list_documents
 from raia_provider._core.knowledge_sync import KnowledgeSync, SyncOutcome
@@ -213,10 +213,10 @@ class RaiaSyncKnowledgeOperator(RaiaBaseOperator):
         )
         return summary
 
-    def _hash(self, document: SourceDocument, manifest: Any) -> str:
+    def _hash(self, document: SourceDocument, manifest: Manifest) -> str:
         known = manifest.known_hash(document.location, document.size, document.version)
         if known is not None:
-            return str(known)
+            return known
         try:
             return content_hash(document)
         except OSError as error:
