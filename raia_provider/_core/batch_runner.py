@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
+from raia_provider._core import clock
 from raia_provider._core.polling import PollTarget, arun_poll, poll_steps
 from raia_provider._core.request_gate import RequestGate
 from raia_provider._core.retry import RetryPolicy
@@ -99,7 +100,7 @@ class BatchRunner:
     :param poll_interval: seconds between reads of an async prompt.
     :param wait_timeout: the longest wait for one async prompt's answer, in seconds.
     :param max_failures: stop starting rows once more than this many have failed (``None``: never stop).
-    :param sleep: the coroutine sleep between retries (injectable for tests).
+    :param sleep: the coroutine sleep between retries and polls (default: :func:`raia_provider._core.clock.asleep`).
     """
 
     def __init__(
@@ -115,7 +116,7 @@ class BatchRunner:
         poll_interval: float = 5.0,
         wait_timeout: float = 3600.0,
         max_failures: int | None = None,
-        sleep: Callable[[float], Any] = asyncio.sleep,
+        sleep: Callable[[float], Any] | None = None,
     ) -> None:
         self.hook = hook
         self.mode = mode
@@ -217,7 +218,7 @@ class BatchRunner:
             end_time=time.time() + self.wait_timeout,
             policy=self.retry_policy,
         )
-        event = await arun_poll(steps, read, self._sleep)
+        event = await arun_poll(steps, read, self._sleep or clock.asleep)
         if event["status"] == "success":
             result = event["result"]
             return RowOutcome(
@@ -271,4 +272,4 @@ class BatchRunner:
                     error,
                     delay,
                 )
-                await self._sleep(delay)
+                await (self._sleep or clock.asleep)(delay)

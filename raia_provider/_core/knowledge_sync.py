@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from raia_provider._core import clock
 from raia_provider._core.file_errors import is_file_specific
 from raia_provider._core.file_source import file_part
 from raia_provider._core.knowledge_manifest import Manifest
@@ -82,7 +83,7 @@ class KnowledgeSync:
     :param store: where the manifest is kept.
     :param poll_interval: seconds between reads of the file list while raia processes uploads.
     :param vector_store_timeout: how long to wait for that processing, in seconds.
-    :param sleep: the blocking sleep (injectable for tests).
+    :param sleep: the blocking sleep between polls (default: :func:`raia_provider._core.clock.sleep`).
     """
 
     hook: RaiaHook
@@ -90,7 +91,7 @@ class KnowledgeSync:
     store: VariableManifestStore
     poll_interval: float
     vector_store_timeout: float
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None
 
     def apply(self, plan: Plan, manifest: Manifest, listed: Sequence[AgentFile]) -> SyncOutcome:
         """Upload, wait, delete and record, in that order (see the module docs).
@@ -173,7 +174,7 @@ class KnowledgeSync:
             len(watched),
         )
         steps = poll_steps(target, poll_interval=self.poll_interval, end_time=time.time() + self.vector_store_timeout)
-        event = run_poll(steps, lambda: target.read(self.poll_hook), self.sleep)
+        event = run_poll(steps, lambda: target.read(self.poll_hook), self.sleep or clock.sleep)
         if event["status"] == "success":
             return dict(event["result"]["statuses"])
         if event["status"] == "timeout":

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from raia_provider._core import clock
 from raia_provider._core.retry import RetryPolicy
 from raia_provider.exceptions import (
     RaiaError,
@@ -285,14 +286,15 @@ def _event(
 def run_poll(
     steps: Generator[Step, Reading | None, dict[str, Any]],
     read: Callable[[], Reading],
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
     """Drive :func:`poll_steps` with blocking reads and sleeps; return its event.
 
     :param steps: the loop.
     :param read: reads the target once.
-    :param sleep: the blocking sleep.
+    :param sleep: the blocking sleep (default: :func:`raia_provider._core.clock.sleep`).
     """
+    sleep = sleep or clock.sleep
     step = next(steps)
     try:
         while True:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -11,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow.sdk import BaseHook
 from pydantic import TypeAdapter
 
-from raia_provider._core import form
+from raia_provider._core import clock, form
 from raia_provider._core.operation import PreparedRequest, custom_request
 from raia_provider._core.responses import decode_response
 from raia_provider._core.retry import RetryPolicy
@@ -51,8 +49,9 @@ class RaiaHook(
     :param retry_policy: how transient failures are retried; the default makes up to 5 attempts.
     :param connect_timeout: seconds to establish a connection.
     :param read_timeout: seconds to wait for raia's answer; synchronous prompts can be slow.
-    :param sleep: the blocking sleep used between retries (injectable for tests).
-    :param async_sleep: the coroutine sleep used between retries (injectable for tests).
+    :param sleep: the blocking sleep used between retries (default: :func:`raia_provider._core.clock.sleep`).
+    :param async_sleep: the coroutine sleep used between retries (default:
+        :func:`raia_provider._core.clock.asleep`).
     """
 
     conn_name_attr = "raia_conn_id"
@@ -67,8 +66,8 @@ class RaiaHook(
         retry_policy: RetryPolicy | None = None,
         connect_timeout: float = 10.0,
         read_timeout: float = 120.0,
-        sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], None] | None = None,
+        async_sleep: Callable[[float], Awaitable[None]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -193,7 +192,7 @@ class RaiaHook(
 
     def _send(self, prepared: PreparedRequest, adapter: TypeAdapter[Any]) -> Any:
         transport = self._sync_transport
-        for attempt in self.retry_policy.retrying(self._sleep, prepared.operation.label):
+        for attempt in self.retry_policy.retrying(self._sleep or clock.sleep, prepared.operation.label):
             with attempt:
                 return decode_response(prepared, transport.send(prepared), adapter, self.redact)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
@@ -204,7 +203,8 @@ class RaiaHook(
             # Nothing to retry (a trigger's poll: its loop retries): spare tenacity's per-call set-up, a
             # few percent of a poll's CPU when a triggerer runs a thousand of them.
             return decode_response(prepared, await transport.send(prepared), adapter, self.redact)
-        async for attempt in self.retry_policy.async_retrying(self._async_sleep, prepared.operation.label):
+        asleep = self._async_sleep or clock.asleep
+        async for attempt in self.retry_policy.async_retrying(asleep, prepared.operation.label):
             with attempt:
                 return decode_response(prepared, await transport.send(prepared), adapter, self.redact)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover

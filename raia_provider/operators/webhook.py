@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import ValidationError
 
+from raia_provider._core import clock
 from raia_provider._core.operation import describe_validation_error
 from raia_provider._core.retry import SINGLE_ATTEMPT, RetryPolicy
 from raia_provider.exceptions import RaiaInputError
@@ -119,7 +119,7 @@ class RaiaCreateWebhookOperator(RaiaBaseOperator):
         self._mask_headers()
         self._create_sent = False
         try:
-            for attempt in RETRY_POLICY.retrying(time.sleep, "find or create webhook"):
+            for attempt in RETRY_POLICY.retrying(clock.sleep, "find or create webhook"):
                 with attempt:
                     return self._find_or_create(wanted)
         finally:

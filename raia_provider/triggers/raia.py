@@ -7,12 +7,12 @@ the connection id, the poll interval and a wall-clock deadline: never the key, n
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from raia_provider._core import clock
 from raia_provider._core.polling import POLL_RETRY_POLICY, PollTarget, arun_poll, poll_steps
 from raia_provider._core.retry import SINGLE_ATTEMPT, RetryPolicy
 from raia_provider.hooks.raia import RaiaHook
@@ -57,7 +57,7 @@ class _RaiaPollTrigger(BaseTrigger):
         self.log.info("Waiting for the %s (every %.1f s)", target.describe(), self.poll_interval)
         steps = poll_steps(target, poll_interval=self.poll_interval, end_time=self.end_time, policy=self.retry_policy)
         try:
-            event = await arun_poll(steps, lambda: target.aread(hook), asyncio.sleep)
+            event = await arun_poll(steps, lambda: target.aread(hook), clock.asleep)
         finally:
             await self.cleanup()
         for field in ("message", "error"):  # belt and braces: nothing in an event may carry the key

@@ -9,6 +9,7 @@ import httpx
 import pytest
 import requests
 
+from raia_provider.testing.emulator.client import EmulatorClient
 from raia_provider.testing.emulator.faults import Fault
 from raia_provider.testing.emulator.matching import RequestMatcher
 from raia_provider.testing.emulator.server import RaiaEmulator
@@ -184,6 +185,22 @@ def test_faults_are_consumed_in_order(raia_emulator: RaiaEmulator, api: Api) -> 
     assert statuses == [500, 503, 503, 200]
 
 
+def test_a_fault_after_n_requests_hits_the_middle_of_a_sequence(raia_emulator: RaiaEmulator, api: Api) -> None:
+    raia_emulator.inject_fault(kind="status", status=503, method="POST", path=PROMPTS, after=2, count=2)
+    assert api.call("GET", "/agents/by-api-key").status_code == 200  # not matched: does not count
+
+    statuses = [api.prompt("Hi").status_code for _ in range(5)]
+
+    assert statuses == [200, 200, 503, 503, 200]
+    assert raia_emulator.faults() == []
+
+
+def test_a_fault_after_n_requests_over_the_control_api(raia_emulator: RaiaEmulator, api: Api) -> None:
+    EmulatorClient(raia_emulator.url).inject_fault(kind="status", status=500, method="POST", path=PROMPTS, after=1)
+
+    assert [api.prompt("Hi").status_code for _ in range(3)] == [200, 500, 200]
+
+
 def test_faults_match_method_and_path_template(raia_emulator: RaiaEmulator, api: Api) -> None:
     raia_emulator.inject_fault(kind="status", status=500, method="GET", path="/external/prompts/{id}/response-on")
     raia_emulator.configure(prompt_delay=0)
@@ -226,6 +243,7 @@ def test_control_api_is_never_faulted(raia_emulator: RaiaEmulator) -> None:
         {"kind": "status", "status": 99},
         {"kind": "status", "status": 503, "count": 0},
         {"kind": "status", "status": 503, "retry_after": -1},
+        {"kind": "status", "status": 503, "after": -1},
     ],
 )
 def test_invalid_faults_are_refused(kwargs: dict[str, object]) -> None:

@@ -231,7 +231,7 @@ BAD_GATEWAY = {"status": 502, "message": "Bad Gateway"}
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
-    monkeypatch.setattr("raia_provider.operators.webhook.time.sleep", slept.append)
+    monkeypatch.setattr("raia_provider._core.clock.sleep", slept.append)
     return slept
 
 

@@ -129,6 +129,7 @@ class EmulatorClient:
         status: int | None = None,
         retry_after: int | None = None,
         delay: float = 0.0,
+        after: int = 0,
     ) -> Fault:
         """Add a fault rule (see ``RaiaEmulator.inject_fault``).
 
@@ -139,6 +140,7 @@ class EmulatorClient:
         :param status: status code for ``status``/``html`` faults.
         :param retry_after: ``Retry-After`` seconds for ``status`` faults.
         :param delay: seconds for ``slow`` faults.
+        :param after: let this many matching requests through first.
         """
         spec = {
             "kind": kind,
@@ -148,6 +150,7 @@ class EmulatorClient:
             "status": status,
             "retry_after": retry_after,
             "delay": delay,
+            "after": after,
         }
         return Fault(**self._call("POST", "/faults", json=spec))
 

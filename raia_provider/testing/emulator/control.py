@@ -56,6 +56,7 @@ class FaultSpec(_Spec):
     status: int | None = None
     retry_after: int | None = None
     delay: float = 0.0
+    after: int = 0
 
 
 class ConfigSpec(_Spec):

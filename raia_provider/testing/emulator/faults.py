@@ -20,7 +20,8 @@ described in :mod:`raia_provider.testing.emulator.matching`):
     Answer ``status`` (default 502) with a ``text/html`` proxy error page. The request is not run.
 
 Rules are consulted in the order they were added; the first matching rule is consumed (its count drops by
-one and it disappears at zero).
+one and it disappears at zero). A rule with ``after`` lets that many matching requests through first, so a
+fault can hit the middle of a task (the third upload of five) rather than its first request.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Fault:
     :param status: status code for ``status`` and ``html`` faults.
     :param retry_after: ``Retry-After`` seconds for ``status`` faults (``None``: no header).
     :param delay: seconds to wait for ``slow`` faults.
+    :param after: how many matching requests pass untouched before the rule starts hitting.
     :param id: identifier of the rule.
     """
 
@@ -62,6 +64,7 @@ class Fault:
     status: int | None = None
     retry_after: int | None = None
     delay: float = 0.0
+    after: int = 0
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
@@ -81,6 +84,8 @@ class Fault:
             object.__setattr__(self, "delay", DEFAULT_SLOW_DELAY)
         if self.delay < 0:
             raise ValueError("delay must not be negative")
+        if self.after < 0:
+            raise ValueError("after must not be negative")
         object.__setattr__(self, "method", self.method.upper())
         RequestMatcher(self.method, self.path)  # fail early on a bad pattern
 
@@ -111,6 +116,9 @@ class FaultBook:
         with self._lock:
             for index, (fault, matcher) in enumerate(self._rules):
                 if matcher.matches(method, path):
+                    if fault.after:
+                        self._rules[index] = (replace(fault, after=fault.after - 1), matcher)
+                        return None
                     if fault.count == 1:
                         del self._rules[index]
                     else:

@@ -316,6 +316,7 @@ class RaiaEmulator:
         status: int | None = None,
         retry_after: int | None = None,
         delay: float = 0.0,
+        after: int = 0,
     ) -> Fault:
         """Make the next ``count`` requests matching ``method`` and ``path`` fail (see ``faults`` module).
 
@@ -326,6 +327,7 @@ class RaiaEmulator:
         :param status: status code (``status`` faults; ``html`` defaults to 502).
         :param retry_after: ``Retry-After`` seconds for ``status`` faults; ``None`` sends no header.
         :param delay: seconds to wait for ``slow`` faults.
+        :param after: let this many matching requests through first.
         """
         fault = Fault(
             kind=kind,
@@ -335,6 +337,7 @@ class RaiaEmulator:
             status=status,
             retry_after=retry_after,
             delay=delay,
+            after=after,
         )
         return self.state.faults.add(fault)
 
