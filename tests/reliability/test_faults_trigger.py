@@ -67,7 +67,8 @@ class Task:
 
 async def events_of(trigger: RaiaPromptTrigger) -> list[dict[str, Any]]:
     # As the triggerer does: rebuilt from its serialized form (which must be JSON).
-    path, kwargs = trigger.serialize()
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "raia_provider.triggers.raia.RaiaPromptTrigger"
     rebuilt = RaiaPromptTrigger(**json.loads(json.dumps(kwargs)))
     return [event.payload async for event in rebuilt.run()]
 
