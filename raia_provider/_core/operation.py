@@ -129,7 +129,7 @@ class RaiaRequest(RaiaBody, Generic[ResponseT]):
         wire = self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude=files)
         path = op.path
         for alias in op.path_params:
-            path = path.replace("{" + alias + "}", quote(str(wire.pop(alias)), safe=""))
+            path = path.replace("{" + alias + "}", self._path_segment(alias, str(wire.pop(alias))))
         if op.method == "GET":
             query_keys: tuple[str, ...] = tuple(wire)
         else:
@@ -141,6 +141,20 @@ class RaiaRequest(RaiaBody, Generic[ResponseT]):
             )
         body = wire if op.method != "GET" and (wire or self._sends_empty_body()) else None
         return PreparedRequest(operation=op, path=path, params=params, json=body)
+
+    def _path_segment(self, alias: str, value: str) -> str:
+        """Percent-encode ``value`` as one path segment; refuse the dot segments no encoding can carry.
+
+        ``quote`` leaves ``.`` alone, and ``requests``/``httpx`` (and proxies) collapse ``.``/``..``
+        segments, even percent-encoded: ``/prompts/../response-on`` would reach ``/response-on``.
+        """
+        if value in (".", ".."):
+            name = next((n for n, f in type(self).model_fields.items() if (f.alias or n) == alias), alias)
+            raise RaiaInputError(
+                f"argument {name!r} of raia {self.operation.label} cannot be {value!r}: it is sent as a path "
+                "segment, where '.' and '..' mean 'this' and 'parent' directory and would reach another URL."
+            )
+        return quote(value, safe="")
 
     def _multipart(self, wire: dict[str, Any], files: set[str]) -> MultipartBody:
         """Build the streamed form: the one :class:`FilePart` field, the rest as text fields."""

@@ -67,7 +67,8 @@ class RetryPolicy:
         """
         if isinstance(error, RaiaRateLimitError) and error.retry_after is not None:
             return min(error.retry_after, self.retry_after_cap)
-        backoff = min(self.initial_wait * 2 ** (attempt - 1), self.max_wait)
+        # The exponent is capped: 2 ** 1024 does not fit a float, and 2 ** 64 waits already exceed any max_wait.
+        backoff = min(self.initial_wait * 2 ** min(attempt - 1, 64), self.max_wait)
         return float(min(backoff + self.jitter * self.random(), self.max_wait + self.jitter))
 
     def retrying(self, sleep: Callable[[float], None], what: str) -> Retrying:

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from raia_provider.testing.emulator import control
 from raia_provider.testing.emulator.errors import (
+    EXTERNAL_ERROR_RESPONSES,
     RaiaError,
     bad_request_body,
     body_for_status,
@@ -71,7 +72,7 @@ def create_app(state: EmulatorState, hooks: ServerHooks | None = None) -> FastAP
     )
     app.state.emulator = state
     for router in EXTERNAL_ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=EXTERNAL_ERROR_RESPONSES)
     app.include_router(control.router)
     app.add_exception_handler(RaiaError, _raia_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

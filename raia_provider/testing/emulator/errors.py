@@ -121,6 +121,39 @@ def reason_phrase(status: int) -> str:
         return "Error"
 
 
+_RAIA_ERROR_SCHEMA: JsonBody = {
+    "title": "RaiaErrorDTO",
+    "type": "object",
+    "properties": {
+        "status": {"type": "integer"},
+        "name": {"type": "string"},
+        "message": {"type": "string"},
+        "details": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["status", "message"],
+}
+_NEST_ERROR_SCHEMA: JsonBody = {
+    "title": "NestErrorDTO",
+    "type": "object",
+    "properties": {"statusCode": {"type": "integer"}, "message": {"type": "string"}, "error": {"type": "string"}},
+    "required": ["statusCode", "message"],
+}
+#: The error answers of every ``/external`` route, for the emulator's own OpenAPI document. Declaring
+#: ``4XX`` also keeps FastAPI from documenting its 422, which these routes never send (raia answers 400).
+#: 5XX come only from injected faults, as raia's JSON body or a proxy's HTML page.
+EXTERNAL_ERROR_RESPONSES: dict[int | str, JsonBody] = {
+    "4XX": {
+        "description": "400 invalid body or query, 403 missing or unknown key, 404 unknown id or route, "
+        "429 rate limited: raia's error body, or NestJS's for a throttled request or an unknown route.",
+        "content": {"application/json": {"schema": {"anyOf": [_RAIA_ERROR_SCHEMA, _NEST_ERROR_SCHEMA]}}},
+    },
+    "5XX": {
+        "description": "Only from injected faults: raia's error body, or a reverse proxy's HTML page.",
+        "content": {"application/json": {"schema": _RAIA_ERROR_SCHEMA}, "text/html": {"schema": {"type": "string"}}},
+    },
+}
+
+
 def html_error_page(status: int) -> str:
     """Return the HTML error page a reverse proxy (nginx style) shows for ``status``.
 

@@ -104,7 +104,7 @@ async def get_agent_files(agent: AgentDep, state: StateDep, origin: OriginDep) -
     return JSONResponse([agent_file_dto(agent_file, origin) for agent_file in files])
 
 
-@router.delete("", summary="Delete agent files")
+@router.delete("", summary="Delete agent files", response_class=Response)
 async def delete_agent_files(body: DeleteFilesBody, agent: AgentDep, state: StateDep) -> Response:
     """Delete the listed files of the agent → 200, empty body.
 
@@ -116,7 +116,7 @@ async def delete_agent_files(body: DeleteFilesBody, agent: AgentDep, state: Stat
     return Response(status_code=200)
 
 
-@router.delete("/{file_id}/delete", summary="Delete an agent file")
+@router.delete("/{file_id}/delete", summary="Delete an agent file", response_class=Response)
 async def delete_agent_file(file_id: str, agent: AgentDep, state: StateDep) -> Response:
     """Delete one file → 200, empty body.
 
@@ -129,7 +129,9 @@ async def delete_agent_file(file_id: str, agent: AgentDep, state: StateDep) -> R
     return Response(status_code=200)
 
 
-@router.delete("/{file_id}/delete-from-vector-store", summary="Delete an agent file from the vector store")
+@router.delete(
+    "/{file_id}/delete-from-vector-store", summary="Delete an agent file from the vector store", response_class=Response
+)
 async def delete_from_vector_store(file_id: str, agent: AgentDep, state: StateDep) -> Response:
     """Detach a file from the vector store → 200, empty body.
 
@@ -142,7 +144,7 @@ async def delete_from_vector_store(file_id: str, agent: AgentDep, state: StateDe
     return Response(status_code=200)
 
 
-@router.put("/{file_id}/add-to-vector-store", summary="Add an agent file to the vector store")
+@router.put("/{file_id}/add-to-vector-store", summary="Add an agent file to the vector store", response_class=Response)
 async def add_to_vector_store(file_id: str, agent: AgentDep, state: StateDep) -> Response:
     """Add a file to the vector store, finishing before the answer → 200, empty body.
 
@@ -155,7 +157,11 @@ async def add_to_vector_store(file_id: str, agent: AgentDep, state: StateDep) ->
     return Response(status_code=200)
 
 
-@router.put("/{file_id}/add-to-vector-store/async", summary="Start adding an agent file to the vector store")
+@router.put(
+    "/{file_id}/add-to-vector-store/async",
+    summary="Start adding an agent file to the vector store",
+    response_class=Response,
+)
 async def add_to_vector_store_async(file_id: str, agent: AgentDep, state: StateDep) -> Response:
     """Start adding a file to the vector store (``processing`` for ``vector_store_delay``) → 200, empty body.
 

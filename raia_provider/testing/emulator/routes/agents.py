@@ -224,7 +224,7 @@ async def get_usage(agent: AgentDep, state: StateDep) -> JSONResponse:
     )
 
 
-@router.post("/limits", summary="Create agent limits")
+@router.post("/limits", summary="Create agent limits", status_code=201)
 async def create_limits(body: LimitsBody, agent: AgentDep, state: StateDep) -> JSONResponse:
     """Set the agent's monthly limits → 201.
 
@@ -250,7 +250,7 @@ async def update_limits(body: PartialLimitsBody, agent: AgentDep, state: StateDe
     return JSONResponse(limits_dto(limits, owner_key="agentId"))
 
 
-@router.delete("/limits", summary="Delete agent limits")
+@router.delete("/limits", summary="Delete agent limits", response_class=Response)
 async def delete_limits(agent: AgentDep, state: StateDep) -> Response:
     """Remove the agent's limits → 200, empty body.
 

@@ -80,7 +80,7 @@ def _feedbacks_by_conversation(state: EmulatorState, agent: Agent) -> dict[str, 
     return grouped
 
 
-@router.post("/start", summary="Start a conversation on a channel")
+@router.post("/start", summary="Start a conversation on a channel", status_code=201)
 async def start_conversation(payload: Annotated[Any, Body()], agent: AgentDep, state: StateDep) -> JSONResponse:
     """Start (or continue) an email, SMS or voice conversation → 201 ``{conversationId}``.
 
@@ -193,7 +193,7 @@ async def list_conversations(
     )
 
 
-@router.post("", summary="Create a conversation")
+@router.post("", summary="Create a conversation", status_code=201)
 async def create_conversation(body: CreateConversationBody, agent: AgentDep, state: StateDep) -> JSONResponse:
     """Create a conversation for an existing user → 201 ``ConversationResponseDTO``.
 
@@ -213,7 +213,7 @@ async def create_conversation(body: CreateConversationBody, agent: AgentDep, sta
         return JSONResponse(render(state, agent, conversation), status_code=201)
 
 
-@router.delete("", summary="Delete all conversations of a user")
+@router.delete("", summary="Delete all conversations of a user", status_code=204, response_class=Response)
 async def delete_conversations(body: DeleteConversationsBody, agent: AgentDep, state: StateDep) -> Response:
     """Delete every conversation of a user in this agent → 204.
 

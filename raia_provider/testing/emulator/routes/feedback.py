@@ -24,7 +24,7 @@ from raia_provider.testing.emulator.routes.deps import AgentDep, StateDep, raia_
 router = APIRouter(prefix=f"{EXTERNAL_PREFIX}/conversation-message-feedbacks", tags=["Feedback"])
 
 
-@router.post("", summary="Create or update message feedback")
+@router.post("", summary="Create or update message feedback", status_code=201)
 async def create_or_update_feedback(body: FeedbackBody, agent: AgentDep, state: StateDep) -> JSONResponse:
     """Create or update the feedback of ``userId`` on a message → 201.
 

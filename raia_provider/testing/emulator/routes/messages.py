@@ -103,7 +103,7 @@ def _feedbacks_by_message(state: EmulatorState, agent: Agent) -> dict[str, list[
     return grouped
 
 
-@router.post("/messages", summary="Process a message (sync)")
+@router.post("/messages", summary="Process a message (sync)", status_code=201)
 async def process_message(conversation_id: str, body: MessageBody, agent: AgentDep, state: StateDep) -> JSONResponse:
     """Store a question and answer it → 201 with the assistant's reply.
 
@@ -124,7 +124,7 @@ async def process_message(conversation_id: str, body: MessageBody, agent: AgentD
     return JSONResponse(message_dto(reply), status_code=201)
 
 
-@router.post("/messages/async", summary="Send a message (async)")
+@router.post("/messages/async", summary="Send a message (async)", status_code=201)
 async def send_message(conversation_id: str, body: MessageBody, agent: AgentDep, state: StateDep) -> JSONResponse:
     """Store a question whose answer settles later → 201 with the question.
 

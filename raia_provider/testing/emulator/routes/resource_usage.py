@@ -18,7 +18,7 @@ from raia_provider.testing.emulator.routes.deps import AgentDep, StateDep
 router = APIRouter(prefix=f"{EXTERNAL_PREFIX}/resource-usage", tags=["Resource usage"])
 
 
-@router.post("", summary="Add a resource usage log")
+@router.post("", summary="Add a resource usage log", status_code=201, response_class=Response)
 async def add_resource_usage(body: ResourceUsageBody, agent: AgentDep, state: StateDep) -> Response:
     """Record ``amount`` of ``type`` → 201.
 

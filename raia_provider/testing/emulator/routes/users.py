@@ -42,7 +42,7 @@ def _given(value: str | None) -> str | None:
     return value if value is not None and value.strip() else None
 
 
-@router.post("", summary="Create a conversation user")
+@router.post("", summary="Create a conversation user", status_code=201)
 async def create_user(body: CreateUserBody, agent: AgentDep, state: StateDep) -> JSONResponse:
     """Create a conversation user → 201 ``ExternalApiUserResponseDTO``.
 
@@ -107,7 +107,7 @@ async def get_user(user_id: str, agent: AgentDep, state: StateDep) -> JSONRespon
         return JSONResponse(user_dto(state.workspace.user(agent.id, user_id)))
 
 
-@router.delete("/{user_id}", summary="Delete a conversation user")
+@router.delete("/{user_id}", summary="Delete a conversation user", status_code=204, response_class=Response)
 async def delete_user(user_id: str, agent: AgentDep, state: StateDep) -> Response:
     """Delete a user and their conversations → 204.
 
@@ -133,7 +133,7 @@ async def get_limits(user_id: str, agent: AgentDep, state: StateDep) -> JSONResp
     return JSONResponse(limits_dto(limits, owner_key=USER_LIMITS_OWNER))
 
 
-@router.post("/{user_id}/limits", summary="Create conversation user limits")
+@router.post("/{user_id}/limits", summary="Create conversation user limits", status_code=201)
 async def create_limits(user_id: str, body: LimitsBody, agent: AgentDep, state: StateDep) -> JSONResponse:
     """Set the user's own limits → 201.
 
@@ -161,7 +161,7 @@ async def update_limits(user_id: str, body: LimitsBody, agent: AgentDep, state: 
     return JSONResponse(limits_dto(limits, owner_key=USER_LIMITS_OWNER))
 
 
-@router.delete("/{user_id}/limits", summary="Delete conversation user limits")
+@router.delete("/{user_id}/limits", summary="Delete conversation user limits", response_class=Response)
 async def delete_limits(user_id: str, agent: AgentDep, state: StateDep) -> Response:
     """Remove the user's own limits → 200, empty body.
 

@@ -28,7 +28,7 @@ router = APIRouter(prefix=f"{EXTERNAL_PREFIX}/agents/webhooks", tags=["Webhooks"
 INVALID_URL = "Invalid webhook URL. The URL must use HTTPS and resolve only to public IP addresses."
 
 
-@router.post("", summary="Create an agent webhook")
+@router.post("", summary="Create an agent webhook", status_code=201)
 async def create_webhook(body: WebhookBody, agent: AgentDep, state: StateDep) -> JSONResponse:
     """Register a webhook for the calling agent → 201.
 
