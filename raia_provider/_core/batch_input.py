@@ -75,6 +75,11 @@ def load_records(
             text = handle.read()
     except FileNotFoundError:
         raise RaiaInputError(f"argument 'input_path': {str(path)!r} does not exist.") from None
+    except IsADirectoryError:
+        raise RaiaInputError(
+            f"argument 'input_path': {str(path)!r} is a directory; name one .csv, .jsonl or .ndjson file "
+            "(to batch several files, map the operator over them)."
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise RaiaInputError(
             f"argument 'input_path': {str(path)!r} cannot be read as UTF-8 text: {type(error).__name__}: {error}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,16 @@ def _fail(conn_id: str, problem: str) -> RaiaConfigurationError:
 
 
 def _extra_of(conn: Connection, extra: Any) -> dict[str, Any]:
+    raw = getattr(conn, "extra", None)
+    if isinstance(raw, str) and raw.strip():
+        # Airflow logs bad JSON and reads it as {}: the region would silently fall back to 'us'.
+        try:
+            json.loads(raw)
+        except ValueError as exc:
+            raise _fail(
+                conn.conn_id or "<unnamed>",
+                f'the Extra field is not valid JSON ({exc}); write e.g. {{"region": "eu"}}.',
+            ) from None
     try:
         if extra is None:
             extra = conn.extra_dejson
@@ -81,7 +92,7 @@ def _region_of(conn_id: str, extra: Mapping[str, Any]) -> str:
     if raw is None or raw == "":
         return DEFAULT_REGION
     region = raw.strip().lower() if isinstance(raw, str) else raw
-    if region not in REGION_BASE_URLS:
+    if not isinstance(region, str) or region not in REGION_BASE_URLS:  # a list or dict is not hashable
         allowed = ", ".join(f"{name!r} ({url})" for name, url in REGION_BASE_URLS.items())
         raise _fail(conn_id, f"Extra field 'region' is {raw!r}; allowed values: {allowed}.")
     return str(region)

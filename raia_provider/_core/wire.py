@@ -9,7 +9,7 @@ from functools import cache
 from raia_provider import __version__
 from raia_provider._core.operation import PreparedRequest
 from raia_provider._core.settings import RaiaConnectionSettings
-from raia_provider.exceptions import RaiaConnectionError, RaiaTimeoutError
+from raia_provider.exceptions import RaiaConnectionError, RaiaInputError, RaiaTimeoutError
 
 AUTH_HEADER = "Agent-Secret-Key"
 
@@ -29,7 +29,9 @@ class Timeouts:
         for name in ("connect", "read"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
-                raise ValueError(f"{name}_timeout must be a number of seconds greater than 0, got {value!r}")
+                raise RaiaInputError(
+                    f"RaiaHook: argument '{name}_timeout' must be a number of seconds greater than 0, got {value!r}"
+                )
 
 
 @cache

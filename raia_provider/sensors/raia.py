@@ -14,12 +14,13 @@ from raia_provider._core.polling import PollTarget, result_from_event
 from raia_provider.exceptions import RaiaInputError, RaiaPromptFailedError
 from raia_provider.hooks.raia import RaiaHook
 from raia_provider.operators._waiting import WaitsForAnswer, seconds
+from raia_provider.operators.base import NamesTemplateErrors
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class RaiaPromptSensor(WaitsForAnswer, BaseSensorOperator):
+class RaiaPromptSensor(NamesTemplateErrors, WaitsForAnswer, BaseSensorOperator):
     """Wait until raia has answered an async prompt; return the answer through XCom.
 
     Typically downstream of ``RaiaPromptOperator(wait_for_completion=False)``, whose return value is the
