@@ -44,6 +44,23 @@ def seconds(value: float | timedelta, name: str, owner: str) -> float:
     return float(number)
 
 
+def rendered_id(value: Any, name: str, what: str, owner: str) -> str:
+    """Return a templated id, refusing what a template that pulled nothing renders to.
+
+    :param value: the argument's rendered value.
+    :param name: the argument's name, for the error message.
+    :param what: what the id names, e.g. ``"an async prompt"``.
+    :param owner: the operator's class name, for the error message.
+    """
+    # An xcom_pull that found nothing renders as "None": not an id raia could know.
+    if not isinstance(value, str) or value.strip() in ("", "None"):
+        raise RaiaInputError(
+            f"{owner}: {name} must be the non-empty id of {what}, got {value!r}"
+            " (did the upstream task push it, and does the template pull the right task and key?)"
+        )
+    return value.strip()
+
+
 def trigger_for(
     target: PollTarget, *, conn_id: str, poll_interval: float, end_time: float
 ) -> RaiaPromptTrigger | RaiaMessageReplyTrigger:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from raia_provider._core.polling import PollTarget, result_from_event
 from raia_provider.operations.conversations import SubmitMessage
-from raia_provider.operators._waiting import RaiaWaitingOperator, reattach_or_submit
+from raia_provider.operators._waiting import RaiaWaitingOperator, reattach_or_submit, rendered_id
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -65,10 +65,10 @@ class RaiaSendMessageOperator(RaiaWaitingOperator):
     def execute(self, context: Context) -> Any:
         """Send the message; return the reply (deferring first on the deferrable path)."""
         # Building the request checks every argument and raises RaiaInputError before any request.
+        conversation_id = rendered_id(self.conversation_id, "conversation_id", "a conversation", type(self).__name__)
         request = SubmitMessage.build(
-            conversation_id=self.conversation_id, message=self.message, context=self.message_context
+            conversation_id=conversation_id, message=self.message, context=self.message_context
         )
-        conversation_id = self.conversation_id
         if not self.deferrable:
             reply = self.hook.process_message(
                 conversation_id=conversation_id, message=self.message, context=self.message_context

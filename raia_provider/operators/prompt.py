@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from raia_provider._core.polling import PollTarget, prompt_output, result_from_event
 from raia_provider.exceptions import RaiaPromptFailedError, RaiaResponseError
-from raia_provider.operations.prompts import CreatePrompt
+from raia_provider.operations.prompts import CreatePrompt, ProcessPrompt
 from raia_provider.operators._waiting import RaiaWaitingOperator, reattach_or_submit
 
 if TYPE_CHECKING:
@@ -69,9 +69,11 @@ class RaiaPromptOperator(RaiaWaitingOperator):
     def execute(self, context: Context) -> Any:
         """Ask the agent; return the answer (or, without ``wait_for_completion``, the prompt's id)."""
         arguments = {"prompt": self.prompt, "token_tracking_id": self.token_tracking_id}
-        request = CreatePrompt.build(**arguments)  # raises RaiaInputError before any request
+        # Building the request raises RaiaInputError, naming the request it would send, before any request.
         if self.wait_for_completion and not self.deferrable:
+            ProcessPrompt.build(**arguments)
             return self._ask_and_wait()
+        request = CreatePrompt.build(**arguments)
 
         def submit() -> PollTarget:
             return PollTarget.prompt(self.hook.send(request).prompt_id)

@@ -11,9 +11,9 @@ from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnVa
 
 from raia_provider._core.form import DEFAULT_CONN_ID
 from raia_provider._core.polling import PollTarget, result_from_event
-from raia_provider.exceptions import RaiaInputError, RaiaPromptFailedError
+from raia_provider.exceptions import RaiaPromptFailedError
 from raia_provider.hooks.raia import RaiaHook
-from raia_provider.operators._waiting import WaitsForAnswer, seconds
+from raia_provider.operators._waiting import WaitsForAnswer, rendered_id, seconds
 from raia_provider.operators.base import NamesTemplateErrors
 
 if TYPE_CHECKING:
@@ -81,13 +81,7 @@ class RaiaPromptSensor(NamesTemplateErrors, WaitsForAnswer, BaseSensorOperator):
         return RaiaHook(self.raia_conn_id)
 
     def _target(self) -> PollTarget:
-        # A template that pulled nothing renders as "None": not an id raia could know.
-        if not isinstance(self.prompt_id, str) or self.prompt_id.strip() in ("", "None"):
-            raise RaiaInputError(
-                f"{type(self).__name__}: prompt_id must be the non-empty id of an async prompt, got {self.prompt_id!r}"
-                " (did the upstream task push it, and does the template pull the right task and key?)"
-            )
-        return PollTarget.prompt(self.prompt_id.strip())
+        return PollTarget.prompt(rendered_id(self.prompt_id, "prompt_id", "an async prompt", type(self).__name__))
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Look at the prompt once: not ready, answered (with the answer), or failed (raises)."""

@@ -882,8 +882,17 @@ CASES: list[Case] = [
         "conversation_id",
         "empty (deferrable path)",
         RaiaInputError,
-        ("argument 'conversation_id'", "at least 1 character"),
+        ("conversation_id must be the non-empty id of a conversation", "got ''"),
         lambda env: env.run(message_task(conversation_id="", deferrable=True)),
+    ),
+    Case(
+        "message-conversation-id-rendered-none",
+        "RaiaSendMessageOperator",
+        "conversation_id",
+        "an xcom_pull that found nothing renders 'None'",
+        RaiaInputError,
+        ("conversation_id must be the non-empty id of a conversation", "got 'None'", "did the upstream task push it"),
+        lambda env: env.run(message_task(conversation_id="None")),
     ),
     Case(
         "message-timeout-zero",
