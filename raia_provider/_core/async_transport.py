@@ -29,6 +29,7 @@ from raia_provider._core.operation import PreparedRequest
 from raia_provider._core.responses import RawResponse
 from raia_provider._core.settings import RaiaConnectionSettings
 from raia_provider._core.wire import Timeouts, common_headers, connection_error, request_headers, timeout_error, url_for
+from raia_provider.exceptions import RaiaError
 
 #: Requests one event loop sends at once, and connections it keeps open: httpx's default connection limit,
 #: which each hook had alone before hooks shared a client. 1,000 triggers polling every 5 s need a handful;
@@ -141,6 +142,7 @@ class AsyncTransport:
         """
         if self._client is None:
             raise RuntimeError("this AsyncTransport is closed")
+        failure: RaiaError
         try:
             upload = request.multipart
             async with self._gate:
@@ -154,10 +156,12 @@ class AsyncTransport:
                     timeout=self._timeout,
                 )
         except httpx.TimeoutException as exc:
-            raise timeout_error(request, self._settings, self._timeouts, exc) from None
+            failure = timeout_error(request, self._settings, self._timeouts, exc)
         except httpx.HTTPError as exc:
-            raise connection_error(request, self._settings, exc) from None
-        return RawResponse(status=response.status_code, headers=response.headers, content=response.content)
+            failure = connection_error(request, self._settings, exc)
+        else:
+            return RawResponse(status=response.status_code, headers=response.headers, content=response.content)
+        raise failure  # out here: httpx's error, as __context__, would hold the request and the key's header
 
     def _url(self, request: PreparedRequest) -> httpx.URL:
         # A trigger reads one URL over and over: parsing it once saves httpx ~20 µs of CPU per poll.

@@ -24,6 +24,7 @@ from raia_provider.exceptions import (
 )
 
 _SNIPPET = 200
+_NOT_JSON = object()
 
 
 @dataclass(frozen=True)
@@ -56,24 +57,28 @@ def decode_response(
         raise error_for_status(request, raw, redact)
     label = request.operation.label
     text = raw.content.decode("utf-8", errors="replace")
+    # Raised after the ``except`` blocks, never in them: the parser's error, kept as ``__context__`` even
+    # with ``from None``, holds the whole body, and with it any key the server echoed.
     try:
         data = json.loads(text) if text.strip() else None
     except ValueError:
+        data = _NOT_JSON
+    if data is _NOT_JSON:
         raise RaiaMalformedResponseError(
             f"raia answered {label} with HTTP {raw.status} but the body is not valid JSON "
-            f"(starts with {redact(text[:_SNIPPET])!r}). This is usually a response cut short in transit "
+            f"(starts with {redact(text)[:_SNIPPET]!r}). This is usually a response cut short in transit "
             "and is retried."
-        ) from None
+        )
     try:
         return adapter.validate_python(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors(include_url=False)
         )
-        raise RaiaResponseError(
-            f"raia answered {label} with a body that does not match its published contract ({problems}). "
-            "raia may have changed its API; please report this with the provider version."
-        ) from None
+    raise RaiaResponseError(
+        f"raia answered {label} with a body that does not match its published contract ({problems}). "
+        "raia may have changed its API; please report this with the provider version."
+    )
 
 
 def error_for_status(request: PreparedRequest, raw: RawResponse, redact: Callable[[str], str]) -> RaiaAPIError:
@@ -87,12 +92,14 @@ def error_for_status(request: PreparedRequest, raw: RawResponse, redact: Callabl
     name = _text(body.get("name") or body.get("error"))
     message = _text(body.get("message"))
     details = body.get("details") if isinstance(body.get("details"), list) else []
+    details = json.loads(redact(json.dumps(details)))  # kept on the exception: no key in it either
+    # Redacted before it is cut short: a snippet ending inside the key would no longer match it.
     if body:
         said = " ".join(part for part in (name, message) if part) or "no message"
         if details:
             said += f"; details: {json.dumps(details)[:_SNIPPET]}"
     else:
-        snippet = " ".join(raw.content.decode("utf-8", errors="replace").split())[:_SNIPPET]
+        snippet = " ".join(redact(raw.content.decode("utf-8", errors="replace")).split())[:_SNIPPET]
         said = f"non-JSON body {snippet!r}" if snippet else "empty body"
     said = redact(said)
     label = request.operation.label

@@ -8,6 +8,7 @@ from raia_provider._core.operation import PreparedRequest
 from raia_provider._core.responses import RawResponse
 from raia_provider._core.settings import RaiaConnectionSettings
 from raia_provider._core.wire import Timeouts, common_headers, connection_error, request_headers, timeout_error, url_for
+from raia_provider.exceptions import RaiaError
 
 
 class SyncTransport:
@@ -30,6 +31,7 @@ class SyncTransport:
         :raises RaiaTimeoutError: if connecting or reading took longer than the timeouts.
         :raises RaiaConnectionError: if no HTTP answer arrived.
         """
+        failure: RaiaError
         try:
             upload = request.multipart
             response = self._session.request(
@@ -43,10 +45,14 @@ class SyncTransport:
             )
             content = response.content
         except requests.Timeout as exc:
-            raise timeout_error(request, self._settings, self._timeouts, exc) from None
+            failure = timeout_error(request, self._settings, self._timeouts, exc)
         except requests.RequestException as exc:
-            raise connection_error(request, self._settings, exc) from None
-        return RawResponse(status=response.status_code, headers=response.headers, content=content)
+            failure = connection_error(request, self._settings, exc)
+        else:
+            return RawResponse(status=response.status_code, headers=response.headers, content=content)
+        # Raised out here, not in the handlers: even "from None" keeps the library's error as __context__,
+        # and it holds the request, the key's header included.
+        raise failure
 
     def close(self) -> None:
         """Close the pooled connections."""

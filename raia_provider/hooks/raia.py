@@ -166,9 +166,12 @@ class RaiaHook(
         :param json: the JSON body, if any.
         :param params: query-string parameters, if any.
         :param auth_header: the header that carries the connection's key.
-        :return: the decoded JSON answer (``None`` for an empty body).
+        :return: the decoded JSON answer (``None`` for an empty body), with the connection's key replaced by
+            ``***`` wherever raia echoes it (the agent profile carries it, like the typed models hide it).
         """
-        return self._send(custom_request(method, path, json=json, params=params, auth_header=auth_header), _ANY)
+        return self._redact_json(
+            self._send(custom_request(method, path, json=json, params=params, auth_header=auth_header), _ANY)
+        )
 
     async def arequest(
         self,
@@ -188,7 +191,7 @@ class RaiaHook(
         :param auth_header: the header that carries the connection's key.
         """
         prepared = custom_request(method, path, json=json, params=params, auth_header=auth_header)
-        return await self._asend(prepared, _ANY)
+        return self._redact_json(await self._asend(prepared, _ANY))
 
     def _send(self, prepared: PreparedRequest, adapter: TypeAdapter[Any]) -> Any:
         transport = self._sync_transport
@@ -216,6 +219,16 @@ class RaiaHook(
         """
         key = self._settings.api_key if self._settings else None
         return text.replace(key, _REDACTED) if key else text
+
+    def _redact_json(self, value: Any) -> Any:
+        """Return a decoded JSON answer with the connection's key replaced by ``***`` in every string."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, list):
+            return [self._redact_json(item) for item in value]
+        if isinstance(value, dict):
+            return {self._redact_json(key): self._redact_json(item) for key, item in value.items()}
+        return value
 
     def close(self) -> None:
         """Close the blocking transport's pooled connections, if it was opened."""
