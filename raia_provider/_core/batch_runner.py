@@ -230,7 +230,10 @@ class BatchRunner:
                 None,
                 prompt_id,
             )
-        return RowOutcome(job.key, job.prompt_sha, "failed", error=str(event.get("message")), prompt_id=prompt_id)
+        # Only a prompt still pending is worth waiting for again: one raia failed, or can no longer read (a
+        # vanished id), is asked anew by a retry, as the checkpoint promises for a row whose last line is failed.
+        kept_id = prompt_id if event["status"] == "timeout" else None
+        return RowOutcome(job.key, job.prompt_sha, "failed", error=str(event.get("message")), prompt_id=kept_id)
 
     async def _through_gate(self, call: Callable[[], Any], throttled_before: int = 0) -> Any:
         """Send one request when the gate allows; a 429 pauses the whole batch (and is raised to the caller).

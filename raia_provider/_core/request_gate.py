@@ -11,11 +11,12 @@ rate the gate runs unpaced until the first 429 teaches it one.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import time
 from collections.abc import Awaitable, Callable
 from typing import Final
+
+from raia_provider._core import clock as provider_clock
 
 #: The slowest pace a run of 429s can push the gate down to, in requests per second.
 MIN_RATE: Final = 0.5
@@ -28,7 +29,7 @@ class RequestGate:
 
     :param rate: the most request starts per second, or ``None`` for no client-side limit.
     :param clock: a monotonic clock in seconds (injectable for tests).
-    :param sleep: the coroutine sleep (injectable for tests).
+    :param sleep: the coroutine sleep (default: :func:`raia_provider._core.clock.asleep`, looked up at each wait).
     """
 
     def __init__(
@@ -36,7 +37,7 @@ class RequestGate:
         rate: float | None,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.ceiling = rate
         self.rate = rate
@@ -57,7 +58,7 @@ class RequestGate:
             # Reserve the slot before sleeping, so concurrent callers line up one interval apart.
             self._next_start = start + (1.0 / self.rate if self.rate else 0.0)
             if start > now:
-                await self._sleep(start - now)
+                await (self._sleep or provider_clock.asleep)(start - now)
             if self._paused_until <= start:
                 self._recent.append(start)
                 return

@@ -25,8 +25,10 @@ class RaiaSendMessageOperator(RaiaWaitingOperator):
     (:class:`~raia_provider.triggers.raia.RaiaMessageReplyTrigger`).
 
     The result is ``{"conversation_id", "question_message_id", "message_id", "response", "status"}``,
-    where ``response`` is the reply's text. A reply raia reports ``failed`` raises
-    :class:`~raia_provider.exceptions.RaiaMessageFailedError`.
+    where ``response`` is the reply's text. On the deferrable path a reply raia reports ``failed`` raises
+    :class:`~raia_provider.exceptions.RaiaMessageFailedError`; on the blocking path raia answers a failed
+    reply with the spec's bare 500, which is retried as a server fault and ends as
+    :class:`~raia_provider.exceptions.RaiaServerError`.
 
     On a retry of a deferrable task (Airflow 3.3+), the message from an earlier try is not sent again
     while raia is still answering it, or has answered it.

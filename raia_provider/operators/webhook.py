@@ -56,9 +56,10 @@ class RaiaCreateWebhookOperator(RaiaBaseOperator):
 
     raia's create is not idempotent, so it is never re-sent blindly: on a transient failure (timeout,
     connection error, 5xx, 429) the whole find-or-create is retried, profile read first. A create that raia
-    received but whose answer was lost is then found instead of sent again, and reported as
-    ``"created": True`` with ``"id": None``. Two task runs at the same moment can still both find nothing
-    and both create: raia has no idempotency key.
+    registered but whose answer was lost is then found instead of sent again, and reported as
+    ``"created": True`` with ``"id": None``. raia has no idempotency key, so two cases can still create
+    twice: a create that timed out and that raia had not finished by the next attempt's profile read
+    (each slow create that lands later adds a webhook), and two task runs at the same moment.
 
     The return value (pushed to XCom) is plain JSON::
 
