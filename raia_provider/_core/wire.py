@@ -103,6 +103,6 @@ def connection_error(
 
 def _describe(cause: BaseException) -> str:
     # Only the client library's text: its exception objects also hold the request, headers included,
-    # which is why callers raise these errors "from None" rather than chaining the original.
+    # which is why callers raise these errors outside their except blocks (not even as __context__).
     text = " ".join(str(cause).split())[:200]
     return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
