@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pytest
 
@@ -146,6 +147,39 @@ def params(selected: Iterable[FaultRow]) -> list[object]:
     :param selected: the rows.
     """
     return [pytest.param(row, id=row.id) for row in selected]
+
+
+TestFunction = TypeVar("TestFunction", bound=Callable[..., object])
+
+
+def covers(*ids: str) -> Callable[[TestFunction], TestFunction]:
+    """Mark a test that is not parametrized over rows as the proof of these rows' cells.
+
+    :param ids: row ids.
+    """
+    assert set(ids) <= ROW_IDS, f"unknown rows {set(ids) - ROW_IDS}"
+
+    def mark(test: TestFunction) -> TestFunction:
+        test.__covers__ = ids  # type: ignore[attr-defined]
+        return test
+
+    return mark
+
+
+def covered_rows(module: object) -> set[str]:
+    """The row ids a column module's tests prove: its ``row`` parameters and its :func:`covers` marks.
+
+    :param module: a ``test_faults_*`` module.
+    """
+    covered: set[str] = set()
+    for name, test in vars(module).items():
+        if not name.startswith("test_") or not callable(test):
+            continue
+        covered.update(getattr(test, "__covers__", ()))
+        for mark in getattr(test, "pytestmark", []):
+            if mark.name == "parametrize" and mark.args[0] == "row":
+                covered.update(param.values[0].id for param in mark.args[1])
+    return covered
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from tests.reliability.fault_matrix import (
     FaultRow,
     Waits,
     assert_backoff,
+    covers,
     expected_backoff,
     hits,
     params,
@@ -235,6 +236,7 @@ def test_a_lasting_429_gives_the_row_up_after_the_throttled_attempts(
     rerun_asks_only_the_rest(matrix_emulator, tmp_path, done=1)
 
 
+@covers("refused")
 def test_connection_refused_fails_the_first_row_and_stops(
     matrix_emulator: RaiaEmulator, waits: Waits, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -275,6 +277,7 @@ def test_a_refusal_stops_the_batch_at_once_and_keeps_the_answers(
 # -- what raia answers ---------------------------------------------------------------------------------------
 
 
+@covers("prompt-failed")
 def test_a_failed_prompt_fails_its_row_and_the_others_are_kept(
     matrix_emulator: RaiaEmulator, waits: Waits, tmp_path: Path
 ) -> None:
@@ -297,6 +300,7 @@ def test_a_failed_prompt_fails_its_row_and_the_others_are_kept(
     assert len(hits(matrix_emulator, "POST", SYNC)) == 2  # the failed row again, and the last one
 
 
+@covers("prompt-failed")
 def test_a_failed_async_prompt_is_asked_again_by_a_retry(
     matrix_emulator: RaiaEmulator, waits: Waits, tmp_path: Path
 ) -> None:
@@ -317,6 +321,7 @@ def test_a_failed_async_prompt_is_asked_again_by_a_retry(
     assert len(hits(matrix_emulator, "POST", ASYNC)) == 1  # the failed row is asked anew (and fails again)
 
 
+@covers("pending-forever")
 def test_a_prompt_pending_forever_times_out_and_a_retry_waits_for_the_same_prompt(
     matrix_emulator: RaiaEmulator, waits: Waits, tmp_path: Path
 ) -> None:
@@ -344,6 +349,7 @@ def test_a_prompt_pending_forever_times_out_and_a_retry_waits_for_the_same_promp
     assert hits(matrix_emulator, "GET", POLL)[0].path.split("/")[3] == prompt.id
 
 
+@covers("vanished-id")
 def test_a_vanished_prompt_id_fails_its_row_and_a_retry_asks_again(
     matrix_emulator: RaiaEmulator, waits: Waits, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from tests.reliability.fault_matrix import (
     FaultRow,
     Waits,
     assert_backoff,
+    covers,
     hits,
     params,
     refuse_connections,
@@ -126,6 +127,7 @@ def test_a_lasting_fault_fails_after_the_policys_attempts(
     assert introductions(matrix_emulator) == (ATTEMPTS if row.took_effect else 0)
 
 
+@covers("refused")
 def test_connection_refused_is_retried_then_fails(
     matrix_emulator: RaiaEmulator, waits: Waits, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -155,6 +157,7 @@ def test_a_refusal_fails_at_once(row: FaultRow, matrix_emulator: RaiaEmulator, w
     assert introductions(matrix_emulator) == 0
 
 
+@covers("vanished-id")
 def test_an_unknown_conversation_state_is_a_real_404(matrix_emulator: RaiaEmulator, waits: Waits) -> None:
     # The only id the start names is conversation_state_id: one that raia no longer knows is refused.
     with pytest.raises(RaiaNotFoundError) as raised:

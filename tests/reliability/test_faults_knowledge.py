@@ -29,6 +29,7 @@ from tests.reliability.fault_matrix import (
     FaultRow,
     Waits,
     assert_backoff,
+    covers,
     hits,
     params,
     refuse_connections,
@@ -197,6 +198,7 @@ def test_a_lasting_fault_on_an_upload_stops_before_any_delete_and_the_next_run_f
     next_run_finishes(matrix_emulator, source, ["c.md"] if lost else ["b.md", "c.md"], deleted=1 + max(lost - 1, 0))
 
 
+@covers("refused")
 def test_connection_refused_fails_before_any_change(
     matrix_emulator: RaiaEmulator, waits: Waits, variables: Variables, source: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -252,6 +254,7 @@ def test_a_lasting_fault_on_the_delete_keeps_the_uploads_and_the_next_run_only_d
 # -- what raia answers ---------------------------------------------------------------------------------------
 
 
+@covers("pending-forever")
 def test_processing_pending_forever_keeps_the_old_copies_and_the_next_run_finishes(
     matrix_emulator: RaiaEmulator, waits: Waits, variables: Variables, source: Path
 ) -> None:
@@ -279,6 +282,7 @@ def test_processing_pending_forever_keeps_the_old_copies_and_the_next_run_finish
     next_run_finishes(matrix_emulator, source, [], deleted=1)
 
 
+@covers("prompt-failed")
 def test_a_document_raia_fails_to_process_is_reported_and_its_copy_removed(
     matrix_emulator: RaiaEmulator, waits: Waits, variables: Variables, source: Path
 ) -> None:
@@ -300,6 +304,7 @@ def test_a_document_raia_fails_to_process_is_reported_and_its_copy_removed(
     ]
 
 
+@covers("vanished-id")
 def test_a_file_in_the_manifest_deleted_at_raia_is_uploaded_again(
     matrix_emulator: RaiaEmulator, waits: Waits, variables: Variables, source: Path
 ) -> None:

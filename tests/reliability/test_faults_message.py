@@ -35,6 +35,7 @@ from tests.reliability.fault_matrix import (
     FaultRow,
     Waits,
     assert_backoff,
+    covers,
     hits,
     params,
     refuse_connections,
@@ -146,6 +147,7 @@ def test_a_lasting_fault_fails_after_the_policys_attempts(
     assert questions(matrix_emulator, conversation.id) == (ATTEMPTS if row.took_effect else 0)
 
 
+@covers("read-timeout")
 def test_a_read_timeout_is_the_tasks_timeout_and_is_not_retried(
     matrix_emulator: RaiaEmulator, conversation: Conversation, waits: Waits
 ) -> None:
@@ -163,6 +165,7 @@ def test_a_read_timeout_is_the_tasks_timeout_and_is_not_retried(
     assert questions(matrix_emulator, conversation.id) == 1
 
 
+@covers("refused")
 def test_connection_refused_is_retried_then_fails(
     matrix_emulator: RaiaEmulator, conversation: Conversation, waits: Waits, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -192,6 +195,7 @@ def test_a_refusal_fails_at_once(
     assert questions(matrix_emulator, conversation.id) == 0
 
 
+@covers("prompt-failed")
 def test_a_failed_reply_is_raias_500_and_is_retried_like_one(
     matrix_emulator: RaiaEmulator, conversation: Conversation, waits: Waits
 ) -> None:
@@ -206,6 +210,7 @@ def test_a_failed_reply_is_raias_500_and_is_retried_like_one(
     assert questions(matrix_emulator, conversation.id) == ATTEMPTS
 
 
+@covers("vanished-id")
 def test_an_unknown_conversation_is_a_real_404(matrix_emulator: RaiaEmulator, waits: Waits) -> None:
     with pytest.raises(RaiaNotFoundError) as raised:
         send("3f1c2a9e-0000-4000-8000-00000000dead")
@@ -294,6 +299,7 @@ async def test_a_good_read_resets_the_count_of_failed_reads(
     assert len(failed) == 2 * (ATTEMPTS - 1)
 
 
+@covers("refused")
 async def test_connection_refused_ends_the_wait_after_five_reads(
     matrix_emulator: RaiaEmulator, conversation: Conversation, waits: Waits, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -332,6 +338,7 @@ async def test_a_refused_read_ends_the_wait_at_once(
     assert waits.seconds == []
 
 
+@covers("pending-forever")
 async def test_a_reply_pending_forever_times_out_and_a_retry_reattaches(
     matrix_emulator: RaiaEmulator, conversation: Conversation, waits: Waits
 ) -> None:
@@ -356,6 +363,7 @@ async def test_a_reply_pending_forever_times_out_and_a_retry_reattaches(
     assert questions(matrix_emulator, conversation.id) == 1
 
 
+@covers("prompt-failed")
 async def test_a_failed_reply_fails_the_task_with_raias_error(
     matrix_emulator: RaiaEmulator, conversation: Conversation, waits: Waits
 ) -> None:
@@ -378,6 +386,7 @@ async def test_a_failed_reply_fails_the_task_with_raias_error(
     assert len(hits(matrix_emulator, "POST", POST_ASYNC)) == 2
 
 
+@covers("vanished-id")
 async def test_a_conversation_deleted_mid_wait_ends_it_with_raias_404(
     matrix_emulator: RaiaEmulator, conversation: Conversation, waits: Waits
 ) -> None:

@@ -21,6 +21,7 @@ from tests.reliability.fault_matrix import (
     FaultRow,
     Waits,
     assert_backoff,
+    covers,
     hits,
     params,
     refuse_connections,
@@ -86,6 +87,7 @@ def test_a_lasting_fault_fails_after_the_policys_attempts(
     assert answered(matrix_emulator) == (ATTEMPTS if row.took_effect else 0)
 
 
+@covers("read-timeout")
 def test_a_read_timeout_is_the_tasks_timeout_and_is_not_retried(matrix_emulator: RaiaEmulator, waits: Waits) -> None:
     (row,) = (row for row in TRANSIENT if row.id == "read-timeout")
     row.inject(matrix_emulator, "POST", PATH, count=ATTEMPTS)
@@ -101,6 +103,7 @@ def test_a_read_timeout_is_the_tasks_timeout_and_is_not_retried(matrix_emulator:
     assert answered(matrix_emulator) == 1
 
 
+@covers("refused")
 def test_connection_refused_is_retried_then_fails(
     matrix_emulator: RaiaEmulator, waits: Waits, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,6 +132,7 @@ def test_a_refusal_fails_at_once(row: FaultRow, matrix_emulator: RaiaEmulator, w
     assert answered(matrix_emulator) == 0
 
 
+@covers("prompt-failed")
 def test_a_failed_prompt_fails_the_task_with_raias_error(matrix_emulator: RaiaEmulator, waits: Waits) -> None:
     operator = RaiaPromptOperator(task_id="ask", prompt=f"Summarise {FAIL_MARKER}")
 

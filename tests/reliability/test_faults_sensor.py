@@ -26,6 +26,7 @@ from tests.reliability.fault_matrix import (
     FaultRow,
     Waits,
     assert_backoff,
+    covers,
     hits,
     params,
     refuse_connections,
@@ -90,6 +91,7 @@ def test_a_lasting_fault_fails_the_poke_after_the_policys_attempts(
     assert poke(prompt_id).xcom_value["status"] == "completed"
 
 
+@covers("refused")
 def test_connection_refused_fails_the_poke(
     matrix_emulator: RaiaEmulator, waits: Waits, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -118,6 +120,7 @@ def test_a_refusal_fails_the_poke_at_once(row: FaultRow, matrix_emulator: RaiaEm
     assert waits.seconds == []
 
 
+@covers("pending-forever")
 def test_a_prompt_pending_forever_times_the_sensor_out(matrix_emulator: RaiaEmulator, waits: Waits) -> None:
     matrix_emulator.configure(prompt_delay=None)
     prompt_id = submit()
@@ -133,6 +136,7 @@ def test_a_prompt_pending_forever_times_the_sensor_out(matrix_emulator: RaiaEmul
     sensor.hook.close()
 
 
+@covers("prompt-failed")
 def test_a_failed_prompt_fails_the_poke(matrix_emulator: RaiaEmulator, waits: Waits) -> None:
     prompt_id = submit(f"Classify {FAIL_MARKER}")
 
@@ -144,6 +148,7 @@ def test_a_failed_prompt_fails_the_poke(matrix_emulator: RaiaEmulator, waits: Wa
     assert len(hits(matrix_emulator, "GET", READ)) == 1
 
 
+@covers("vanished-id")
 def test_a_prompt_id_raia_no_longer_knows_fails_the_poke(matrix_emulator: RaiaEmulator, waits: Waits) -> None:
     with pytest.raises(RaiaNotFoundError) as raised:
         poke("4f1c-vanished")

@@ -28,6 +28,7 @@ from tests.reliability.fault_matrix import (
     FaultRow,
     Waits,
     assert_backoff,
+    covers,
     hits,
     params,
     refuse_connections,
@@ -130,6 +131,7 @@ async def _a_task_retry_reattaches(task: Task, emulator: RaiaEmulator) -> None:
     assert len(hits(emulator, "POST", SUBMIT)) == 1  # not asked again
 
 
+@covers("refused")
 async def test_connection_refused_reads_end_the_wait(
     matrix_emulator: RaiaEmulator, waits: Waits, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -164,6 +166,7 @@ async def test_a_refused_read_ends_the_wait_at_once(row: FaultRow, matrix_emulat
     assert waits.seconds == []
 
 
+@covers("pending-forever")
 async def test_a_prompt_pending_forever_times_out_and_a_retry_keeps_waiting(
     matrix_emulator: RaiaEmulator, waits: Waits
 ) -> None:
@@ -188,6 +191,7 @@ async def test_a_prompt_pending_forever_times_out_and_a_retry_keeps_waiting(
     assert len(hits(matrix_emulator, "POST", SUBMIT)) == 1
 
 
+@covers("prompt-failed")
 async def test_a_failed_prompt_fails_the_task_and_a_retry_asks_again(
     matrix_emulator: RaiaEmulator, waits: Waits
 ) -> None:
@@ -204,6 +208,7 @@ async def test_a_failed_prompt_fails_the_task_and_a_retry_asks_again(
     assert len(hits(matrix_emulator, "POST", SUBMIT)) == 2
 
 
+@covers("vanished-id")
 async def test_a_prompt_id_raia_no_longer_knows_ends_the_wait(matrix_emulator: RaiaEmulator, waits: Waits) -> None:
     trigger = RaiaPromptTrigger(prompt_id="4f1c-vanished", conn_id="raia_default", poll_interval=1, end_time=2e9)
     task = Task()

@@ -28,6 +28,7 @@ from tests.reliability.fault_matrix import (
     FaultRow,
     Waits,
     assert_backoff,
+    covers,
     hits,
     params,
     refuse_connections,
@@ -149,6 +150,7 @@ def test_a_lasting_fault_stops_the_task_and_a_retry_uploads_only_the_rest(
     assert at_raia(matrix_emulator) == sorted([*NAMES, *["b.md"] * (ATTEMPTS if stored(row) else 0)])
 
 
+@covers("refused")
 def test_connection_refused_is_retried_then_stops_at_the_first_file(
     matrix_emulator: RaiaEmulator, waits: Waits, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,6 +186,7 @@ def test_a_refusal_stops_at_once_and_a_retry_uploads_only_the_rest(
     assert at_raia(matrix_emulator) == NAMES
 
 
+@covers("prompt-failed")
 def test_a_file_whose_processing_fails_is_reported_failed_by_raia(
     matrix_emulator: RaiaEmulator, waits: Waits, folder: Path
 ) -> None:
@@ -199,6 +202,7 @@ def test_a_file_whose_processing_fails_is_reported_failed_by_raia(
     assert waits.seconds == []
 
 
+@covers("vanished-id")
 def test_a_remembered_file_deleted_at_raia_is_uploaded_again_by_a_retry(
     matrix_emulator: RaiaEmulator, waits: Waits, folder: Path
 ) -> None:
@@ -222,6 +226,7 @@ def test_a_remembered_file_deleted_at_raia_is_uploaded_again_by_a_retry(
     assert at_raia(matrix_emulator) == NAMES
 
 
+@covers("vanished-id")
 def test_a_file_deleted_at_raia_before_its_vector_store_step_fails_alone(
     matrix_emulator: RaiaEmulator, waits: Waits, folder: Path
 ) -> None:

@@ -24,6 +24,7 @@ from tests.reliability.fault_matrix import (
     FaultRow,
     Waits,
     assert_backoff,
+    covers,
     hits,
     params,
     refuse_connections,
@@ -87,6 +88,7 @@ def test_a_burst_is_retried_and_the_webhook_created_once(
 
 
 @pytest.mark.parametrize("count", [pytest.param(BURST, id="burst"), pytest.param(ATTEMPTS, id="lasting")])
+@covers("reset-mid-response")
 def test_a_create_whose_answer_was_cut_off_is_found_not_sent_again(
     count: int, matrix_emulator: RaiaEmulator, waits: Waits
 ) -> None:
@@ -111,6 +113,7 @@ def test_a_create_whose_answer_was_cut_off_is_found_not_sent_again(
     assert registered(matrix_emulator) == 1
 
 
+@covers("read-timeout")
 def test_a_timed_out_create_that_raia_finished_before_the_retry_is_found(
     matrix_emulator: RaiaEmulator, waits: Waits
 ) -> None:
@@ -130,6 +133,7 @@ def test_a_timed_out_create_that_raia_finished_before_the_retry_is_found(
     assert registered(matrix_emulator) == 1
 
 
+@covers("read-timeout")
 def test_a_timed_out_create_still_running_at_the_retry_is_made_twice(
     matrix_emulator: RaiaEmulator, waits: Waits
 ) -> None:
@@ -148,6 +152,7 @@ def test_a_timed_out_create_still_running_at_the_retry_is_made_twice(
     assert registered(matrix_emulator) == 2
 
 
+@covers("read-timeout")
 def test_a_lasting_read_timeout_fails_and_every_create_lands_later(matrix_emulator: RaiaEmulator, waits: Waits) -> None:
     # Every create takes longer than the whole task: each attempt finds nothing and creates again.
     slower_than_the_task = ATTEMPTS * READ_TIMEOUT + 0.5
@@ -189,6 +194,7 @@ def test_a_lasting_fault_fails_after_the_policys_attempts(
     assert registered(matrix_emulator) == 1
 
 
+@covers("refused")
 def test_connection_refused_is_retried_then_fails(
     matrix_emulator: RaiaEmulator, waits: Waits, monkeypatch: pytest.MonkeyPatch
 ) -> None:

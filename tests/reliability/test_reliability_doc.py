@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.fault_matrix import ROWS, Column
+from tests.reliability.fault_matrix import ROWS, Column, covered_rows
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 MODULES = sorted(path.stem for path in Path(__file__).parent.glob("test_faults_*.py"))
@@ -32,6 +32,14 @@ def table_under(heading: str, text: str) -> list[list[str]]:
     lines = [line for line in match.group(1).splitlines() if line.startswith("|")]
     assert len(lines) > 2, f"the section '{heading}' has no table"
     return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines[2:]]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_applicable_cell_has_a_test(module: str) -> None:
+    column = column_of(module)
+    tests = covered_rows(importlib.import_module(f"tests.reliability.{module}"))
+
+    assert tests == {row.id for row in column.applicable}, f"{column.name}: rows tested and applicable differ"
 
 
 def test_every_column_module_is_found() -> None:
