@@ -61,14 +61,17 @@ def _fail(conn_id: str, problem: str) -> RaiaConfigurationError:
 def _extra_of(conn: Connection, extra: Any) -> dict[str, Any]:
     raw = getattr(conn, "extra", None)
     if isinstance(raw, str) and raw.strip():
-        # Airflow logs bad JSON and reads it as {}: the region would silently fall back to 'us'.
+        # Parsed here rather than through extra_dejson, which logs bad JSON and reads it as {}: the region
+        # would silently fall back to 'us'.
         try:
-            json.loads(raw)
+            parsed = json.loads(raw)
         except ValueError as exc:
             raise _fail(
                 conn.conn_id or "<unnamed>",
                 f'the Extra field is not valid JSON ({exc}); write e.g. {{"region": "eu"}}.',
             ) from None
+        if extra is None:
+            extra = parsed
     try:
         if extra is None:
             extra = conn.extra_dejson

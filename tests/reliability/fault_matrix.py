@@ -13,6 +13,7 @@ is about time (read timeout, pending forever).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -205,7 +206,7 @@ class Column:
 class Waits:
     """Every wait the provider asked for (backoffs and poll intervals), in seconds, in order.
 
-    :param real: also wait for real (rows about time); otherwise the wait is only recorded.
+    Set ``real`` to also wait for real (the rows about time); otherwise a wait is only recorded.
     """
 
     def __init__(self) -> None:
@@ -219,8 +220,6 @@ class Waits:
             self._real_sleep(seconds)
 
     async def asleep(self, seconds: float) -> None:
-        import asyncio
-
         self.seconds.append(seconds)
         # Always yield to the loop, as a real sleep does, so other coroutines (and the trigger's) progress.
         await asyncio.sleep(seconds if self.real else 0)
@@ -243,17 +242,29 @@ def expected_backoff(row: FaultRow, failures: int, policy: RetryPolicy = DEFAULT
     return ranges
 
 
-def assert_backoff(waits: Iterable[float], row: FaultRow, policy: RetryPolicy = DEFAULT_POLICY) -> None:
+def assert_backoff(
+    waits: Iterable[float],
+    row: FaultRow,
+    *,
+    failures: int | None = None,
+    slack: float = 0.0,
+    policy: RetryPolicy = DEFAULT_POLICY,
+) -> None:
     """Assert ``waits`` are the backoffs ``policy`` documents after each failure of ``row``.
 
     :param waits: the recorded waits.
     :param row: the fault.
+    :param failures: how many failures were followed by a wait, if the test knows (``None``: any number).
+    :param slack: how much shorter than documented a wait may be (a wait that ends at a deadline set when
+        the failure arrived is short by the moments since).
     :param policy: the policy.
     """
     waits = list(waits)
+    if failures is not None:
+        assert len(waits) == failures, f"{len(waits)} waits, expected one after each of {failures} failures: {waits}"
     ranges = expected_backoff(row, len(waits), policy)
     for wait, (low, high) in zip(waits, ranges, strict=True):
-        assert low <= wait <= high, f"waits {waits} are not the documented backoff {ranges}"
+        assert low - slack <= wait <= high, f"waits {waits} are not the documented backoff {ranges}"
 
 
 def refuse_connections(monkeypatch: pytest.MonkeyPatch, key: str) -> None:

@@ -78,8 +78,7 @@ def test_a_burst_is_retried_and_the_conversation_started(
 
     settle(matrix_emulator)
     assert len(hits(matrix_emulator, "POST", PATH)) == BURST + 1
-    assert len(waits.seconds) == BURST
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=BURST)
     # Without reset_conversation a start whose answer was lost is continued, not duplicated: one person, one
     # conversation, but the introduction SMS went out once per start raia ran.
     (conversation,) = matrix_emulator.conversations()
@@ -120,8 +119,7 @@ def test_a_lasting_fault_fails_after_the_policys_attempts(
     settle(matrix_emulator)
     assert "POST /conversations/start" in str(raised.value)
     assert len(hits(matrix_emulator, "POST", PATH)) == ATTEMPTS
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=ATTEMPTS - 1)
     # A lost answer still started (or continued) the conversation: the person got every introduction.
     assert len(matrix_emulator.conversations()) == (1 if row.took_effect else 0)
     assert introductions(matrix_emulator) == (ATTEMPTS if row.took_effect else 0)
@@ -137,8 +135,7 @@ def test_connection_refused_is_retried_then_fails(
         start()
 
     assert "got no answer" in str(raised.value)
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, REFUSED)
+    assert_backoff(waits.seconds, REFUSED, failures=ATTEMPTS - 1)
     assert matrix_emulator.requests() == []
     assert matrix_emulator.conversations() == []
 

@@ -160,8 +160,7 @@ def test_a_burst_on_an_upload_is_retried_and_the_sync_completes(
     settle(matrix_emulator)
     assert (summary["uploaded"], summary["deleted"], summary["failed"]) == (len(NAMES), 1, [])
     assert uploaded(matrix_emulator) == ["a.md", *["faulted"] * BURST, "b.md", "c.md"]
-    assert len(waits.seconds) == BURST
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=BURST)
     assert variables.manifest()["pending"] == {}
     # An upload whose answer was lost stored a copy the run does not know of; the next run removes it.
     lost = BURST if row.kind == "reset_mid_response" else 0
@@ -182,8 +181,7 @@ def test_a_lasting_fault_on_an_upload_stops_before_any_delete_and_the_next_run_f
     settle(matrix_emulator)
     assert "POST /agent-files/upload" in str(raised.value)
     assert uploaded(matrix_emulator) == ["a.md", *["faulted"] * ATTEMPTS]
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=ATTEMPTS - 1)
     assert hits(matrix_emulator, "DELETE", DELETE) == []  # nothing removed unless everything before it worked
     # Nothing lost: the manifest records a.md as uploaded and b.md as pending (its upload may have landed).
     manifest = variables.manifest()
@@ -208,8 +206,7 @@ def test_connection_refused_fails_before_any_change(
         sync(source)
 
     assert "GET /agents/by-api-key got no answer" in str(raised.value)
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, REFUSED)
+    assert_backoff(waits.seconds, REFUSED, failures=ATTEMPTS - 1)
     assert matrix_emulator.requests() == []
     assert MANIFEST not in variables.values
 

@@ -124,8 +124,7 @@ def test_a_burst_is_retried_and_answered(
     assert result["status"] == "completed"
     assert result["response"]
     assert len(hits(matrix_emulator, "POST", POST)) == BURST + 1
-    assert len(waits.seconds) == BURST
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=BURST)
     # A reply lost after raia processed the message is asked again: the conversation holds the message twice.
     assert questions(matrix_emulator, conversation.id) == 1 + (BURST if row.took_effect else 0)
 
@@ -142,8 +141,7 @@ def test_a_lasting_fault_fails_after_the_policys_attempts(
     settle(matrix_emulator)
     assert "POST /conversations/" in str(raised.value)
     assert len(hits(matrix_emulator, "POST", POST)) == ATTEMPTS
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=ATTEMPTS - 1)
     assert questions(matrix_emulator, conversation.id) == (ATTEMPTS if row.took_effect else 0)
 
 
@@ -175,8 +173,7 @@ def test_connection_refused_is_retried_then_fails(
         send(conversation.id)
 
     assert "got no answer" in str(raised.value)
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, REFUSED)
+    assert_backoff(waits.seconds, REFUSED, failures=ATTEMPTS - 1)
     assert matrix_emulator.requests() == []
 
 
@@ -242,8 +239,7 @@ async def test_the_trigger_rides_out_a_burst_of_failed_reads(
     assert result["response"]
     assert result["question_message_id"] == trigger.question_message_id
     assert len(hits(matrix_emulator, "GET", POLL)) == BURST + 1
-    assert len(waits.seconds) == BURST
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=BURST)
     # Reads change nothing: the message was sent once.
     assert len(hits(matrix_emulator, "POST", POST_ASYNC)) == 1
     assert questions(matrix_emulator, conversation.id) == 1
@@ -265,8 +261,7 @@ async def test_five_failed_reads_in_a_row_end_the_wait(
     await asyncio.to_thread(settle, matrix_emulator)
     assert f"after {ATTEMPTS} failed reads" in str(raised.value)
     assert len(hits(matrix_emulator, "GET", POLL)) == ATTEMPTS
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=ATTEMPTS - 1)
     # The task's retry (Airflow 3.3 task state store) re-attaches to the message sent by the failed try.
     again = await defer(deferrable(conversation.id), task_context(store))
     assert again.question_message_id == trigger.question_message_id
@@ -314,8 +309,7 @@ async def test_connection_refused_ends_the_wait_after_five_reads(
 
     assert f"after {ATTEMPTS} failed reads" in str(raised.value)
     assert "got no answer" in str(raised.value)
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, REFUSED)
+    assert_backoff(waits.seconds, REFUSED, failures=ATTEMPTS - 1)
     assert hits(matrix_emulator, "GET", POLL) == []
 
 

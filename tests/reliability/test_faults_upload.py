@@ -115,8 +115,7 @@ def test_a_burst_is_retried_and_every_file_uploaded(
     settle(matrix_emulator)
     assert (result["uploaded"], result["failed"]) == (len(NAMES), [])
     assert uploaded(matrix_emulator) == ["a.md", *["faulted"] * BURST, "b.md", "c.md"]
-    assert len(waits.seconds) == BURST
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=BURST)
     # An upload whose answer was lost had stored the file: raia keeps every copy.
     copies = 1 + (BURST if stored(row) else 0)
     assert at_raia(matrix_emulator) == sorted(["a.md", *["b.md"] * copies, "c.md"])
@@ -136,8 +135,7 @@ def test_a_lasting_fault_stops_the_task_and_a_retry_uploads_only_the_rest(
     settle(matrix_emulator)
     assert "POST /agent-files/upload" in str(raised.value)
     assert uploaded(matrix_emulator) == ["a.md", *["faulted"] * ATTEMPTS]
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=ATTEMPTS - 1)
     # Nothing lost: the first file is reported and remembered; the rest are reported failed / not attempted.
     pushed = ctx["ti"].xcom[RESULT_XCOM_KEY]
     assert [f["file_name"] for f in pushed["files"]] == ["a.md"]
@@ -161,8 +159,7 @@ def test_connection_refused_is_retried_then_stops_at_the_first_file(
         upload(f"{folder}/*.md", ctx)
 
     assert "POST /agent-files/upload got no answer" in str(raised.value)
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, REFUSED)
+    assert_backoff(waits.seconds, REFUSED, failures=ATTEMPTS - 1)
     assert matrix_emulator.requests() == []
     assert len(ctx["ti"].xcom[RESULT_XCOM_KEY]["not_attempted"]) == len(NAMES) - 1
 

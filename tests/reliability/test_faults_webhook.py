@@ -82,8 +82,7 @@ def test_a_burst_is_retried_and_the_webhook_created_once(
     # Each attempt of the whole find-or-create: a profile read, then the create.
     assert len(hits(matrix_emulator, "GET", PROFILE)) == BURST + 1
     assert len(hits(matrix_emulator, "POST", CREATE)) == BURST + 1
-    assert len(waits.seconds) == BURST
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=BURST)
     assert registered(matrix_emulator) == 1
 
 
@@ -108,8 +107,7 @@ def test_a_create_whose_answer_was_cut_off_is_found_not_sent_again(
     }
     assert len(hits(matrix_emulator, "POST", CREATE)) == 1
     assert len(hits(matrix_emulator, "GET", PROFILE)) == 2
-    assert len(waits.seconds) == 1
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=1)
     assert registered(matrix_emulator) == 1
 
 
@@ -128,8 +126,7 @@ def test_a_timed_out_create_that_raia_finished_before_the_retry_is_found(
     assert (result["created"], result["id"]) == (True, None)
     assert len(hits(matrix_emulator, "POST", CREATE)) == 1
     assert len(hits(matrix_emulator, "GET", PROFILE)) == 2
-    assert len(waits.seconds) == 1
-    assert_backoff(waits.seconds, READ_TIMEOUT_ROW)
+    assert_backoff(waits.seconds, READ_TIMEOUT_ROW, failures=1)
     assert registered(matrix_emulator) == 1
 
 
@@ -147,8 +144,7 @@ def test_a_timed_out_create_still_running_at_the_retry_is_made_twice(
     assert result["created"] is True
     assert result["id"]
     assert len(hits(matrix_emulator, "POST", CREATE)) == 2
-    assert len(waits.seconds) == 1
-    assert_backoff(waits.seconds, READ_TIMEOUT_ROW)
+    assert_backoff(waits.seconds, READ_TIMEOUT_ROW, failures=1)
     assert registered(matrix_emulator) == 2
 
 
@@ -164,8 +160,7 @@ def test_a_lasting_read_timeout_fails_and_every_create_lands_later(matrix_emulat
     assert "timed out" in str(raised.value)
     assert len(hits(matrix_emulator, "POST", CREATE)) == ATTEMPTS
     assert len(hits(matrix_emulator, "GET", PROFILE)) == ATTEMPTS
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, READ_TIMEOUT_ROW)
+    assert_backoff(waits.seconds, READ_TIMEOUT_ROW, failures=ATTEMPTS - 1)
     settle(matrix_emulator)
     assert registered(matrix_emulator) == ATTEMPTS
     # A task retry then finds them and creates no more.
@@ -185,8 +180,7 @@ def test_a_lasting_fault_fails_after_the_policys_attempts(
     assert "POST /agents/webhooks" in str(raised.value)
     assert len(hits(matrix_emulator, "GET", PROFILE)) == ATTEMPTS
     assert len(hits(matrix_emulator, "POST", CREATE)) == ATTEMPTS
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=ATTEMPTS - 1)
     assert registered(matrix_emulator) == 0
     # The task's retry creates the one webhook; a further run finds it.
     assert register()["created"] is True
@@ -204,8 +198,7 @@ def test_connection_refused_is_retried_then_fails(
         register()
 
     assert "got no answer" in str(raised.value)
-    assert len(waits.seconds) == ATTEMPTS - 1
-    assert_backoff(waits.seconds, REFUSED)
+    assert_backoff(waits.seconds, REFUSED, failures=ATTEMPTS - 1)
     assert matrix_emulator.requests() == []
     assert registered(matrix_emulator) == 0
 
