@@ -8,16 +8,22 @@ made one after the other in ``--rounds`` rounds (5) that alternate which client 
 timed with ``time.perf_counter``. The figure is the ratio of the median per-call latencies. With
 ``--profile`` the hook's calls are also run under cProfile and the top functions are printed.
 
+Also timed (goal 1 s each, what the test suite's fixtures rely on to stay cheap): an in-process
+``RaiaEmulator`` start (port bound, first request answerable) and stop, and a stop while a request is held
+by a 30 s ``slow`` fault (the emulator's emulated delays wake on stop; the tests prove that by events).
+
 Run: ``.venv-airflow-3.3/bin/python benchmarks/p5_round_trip.py [--quick] [--profile] [--json PATH]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import pstats
 import statistics
+import threading
 import time
 from collections.abc import Callable
 
@@ -25,6 +31,7 @@ import requests
 from _harness import Figure, Report, emulator, parser
 
 RATIO_BOUND = 1.2
+LIFE_CYCLE_BOUND = 1.0  # seconds
 AGENT_PATH = "/agents/by-api-key"  # raia_provider.operations.agents.GetAgent.operation
 WARM_UP_CALLS = 100
 
@@ -63,6 +70,45 @@ def profile_hook(call: Callable[[], object], count: int, report: Report) -> None
         for line in out.getvalue().splitlines():
             if line.strip():
                 report.note(line)
+
+
+def emulator_life_cycle(report: Report) -> None:
+    """Time an in-process emulator's start, stop, and stop with a 30 s slow request in flight.
+
+    :param report: where the figures go.
+    """
+    from raia_provider.testing.emulator.server import RaiaEmulator
+
+    clock = time.perf_counter
+    emulator = RaiaEmulator(key="bench")
+    started = clock()
+    emulator.start()
+    start_seconds = clock() - started
+    stopping = clock()
+    emulator.stop()
+    stop_seconds = clock() - stopping
+
+    emulator = RaiaEmulator(key="bench").start()
+    emulator.inject_fault(kind="slow", delay=30)
+
+    def held_call() -> None:
+        with contextlib.suppress(requests.RequestException):  # dropped by the stop: what is timed
+            requests.get(f"{emulator.base_url}{AGENT_PATH}", headers={"Agent-Secret-Key": "bench"}, timeout=60)
+
+    caller = threading.Thread(target=held_call)
+    caller.start()
+    while not emulator.requests():  # until the held request has arrived
+        time.sleep(0.001)
+    stopping = clock()
+    emulator.stop()
+    held_stop_seconds = clock() - stopping
+    caller.join()
+    for name, value in (
+        ("emulator start (in process)", start_seconds),
+        ("emulator stop", stop_seconds),
+        ("emulator stop with a 30 s slow request in flight", held_stop_seconds),
+    ):
+        report.add(Figure("P5", name, value, "s", bound=LIFE_CYCLE_BOUND, detail="one run"))
 
 
 def arguments() -> argparse.Namespace:
@@ -129,6 +175,7 @@ def main() -> None:
             detail=f"median per-call latency, {per_round * args.rounds} calls each, {args.rounds} alternating rounds",
         )
     )
+    emulator_life_cycle(report)
     report.write()
 
 

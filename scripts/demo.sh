@@ -4,6 +4,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 cd "$ROOT"
+stage demo || exit 0
 make_env 3.3
 
 WORK="$(mktemp -d -t raia-demo-XXXXXX)"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
@@ -215,7 +214,7 @@ class BatchRunner:
         steps = poll_steps(
             target,
             poll_interval=self.poll_interval,
-            end_time=time.time() + self.wait_timeout,
+            end_time=clock.now() + self.wait_timeout,
             policy=self.retry_policy,
         )
         event = await arun_poll(steps, read, self._sleep or clock.asleep)

@@ -1,13 +1,19 @@
-"""Where the provider waits between retries and between polls: one blocking and one coroutine sleep.
+"""Where the provider waits and tells the time: one blocking sleep, one coroutine sleep, one wall clock.
 
-Callers look these names up when they wait (``clock.sleep(...)``, never ``from ... import sleep``), so a
-test can watch every backoff and poll interval, and skip the real wait, by replacing them in one place.
+Callers look these names up when they use them (``clock.sleep(...)``, ``clock.now()``, never
+``from ... import sleep``), so a test can watch every backoff and poll interval, skip the real wait, and move
+time itself (a deadline, a timeout) by replacing them in one place.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+
+
+def now() -> float:
+    """The wall clock, ``time.time()`` seconds: what wait deadlines are set in (they outlive a process)."""
+    return time.time()
 
 
 def sleep(seconds: float) -> None:

@@ -20,7 +20,6 @@ the manifest is saved with what was done, and the error is raised to the caller.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -173,7 +172,7 @@ class KnowledgeSync:
             self.vector_store_timeout,
             len(watched),
         )
-        steps = poll_steps(target, poll_interval=self.poll_interval, end_time=time.time() + self.vector_store_timeout)
+        steps = poll_steps(target, poll_interval=self.poll_interval, end_time=clock.now() + self.vector_store_timeout)
         event = run_poll(steps, lambda: target.read(self.poll_hook), self.sleep or clock.sleep)
         if event["status"] == "success":
             return dict(event["result"]["statuses"])

@@ -19,7 +19,6 @@ The event is a plain JSON dict, the same whether it ends a blocking wait or come
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -220,7 +219,7 @@ def poll_steps(
     poll_interval: float,
     end_time: float,
     policy: RetryPolicy | None = None,
-    clock: Callable[[], float] = time.time,
+    now: Callable[[], float] | None = None,
 ) -> Generator[Step, Reading | None, dict[str, Any]]:
     """The poll loop: read, and while the answer is pending sleep ``poll_interval`` and read again.
 
@@ -233,7 +232,7 @@ def poll_steps(
     :param poll_interval: seconds between reads while pending.
     :param end_time: the wall-clock deadline, ``time.time()`` seconds.
     :param policy: the retry policy whose attempts and backoff apply to failed reads.
-    :param clock: the wall clock (injectable for tests).
+    :param now: the wall clock (default: :func:`raia_provider._core.clock.now`, looked up at each reading).
     """
     policy = policy or POLL_RETRY_POLICY
     failures = 0
@@ -268,7 +267,7 @@ def poll_steps(
                 failure = f"raia reports the {target.describe()} failed: {reading.error}"
                 return {**_event(target, "failed", failure), "error": reading.error}
             delay = poll_interval
-        remaining = end_time - clock()
+        remaining = end_time - (now or clock.now)()
         if remaining <= 0:
             return _event(target, "timeout", f"The {target.describe()} was still pending when the wait timed out.")
         yield min(delay, remaining)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import cached_property
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import conf
 
+from raia_provider._core import clock
 from raia_provider._core.polling import PollTarget
 from raia_provider._core.retry import RetryPolicy
 from raia_provider._core.task_memory import TaskMemory
@@ -106,7 +106,7 @@ class WaitsForAnswer:
                 target,
                 conn_id=self.raia_conn_id,
                 poll_interval=self.poll_interval,
-                end_time=time.time() + self.wait_timeout,
+                end_time=clock.now() + self.wait_timeout,
             ),
             method_name="execute_complete",
             timeout=task.execution_timeout or backstop,

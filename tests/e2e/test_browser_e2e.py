@@ -9,6 +9,7 @@ also take the screenshots the connection docs embed (refreshed in ``docs/_static
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -20,16 +21,17 @@ import httpx
 import pytest
 
 from raia_provider.testing import RaiaEmulator
+from tests.e2e.required import require
 from tests.e2e.stack import ARTIFACTS, REPO, AirflowStack, wait_until
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"the browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
-    )
-pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (pip install playwright)")
+#: Debian's Chromium (``scripts/_env.sh`` installs it and may point the tests elsewhere).
+CHROMIUM = Path(os.environ.get("RAIA_CHROMIUM") or "/usr/bin/chromium")
+require(CHROMIUM.exists(), f"the browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+require(
+    importlib.util.find_spec("playwright") is not None, "the browser tests need playwright (pip install playwright)"
+)
 from playwright.sync_api import Browser, Locator, Page, Route, ViewportSize, expect, sync_playwright  # noqa: E402
 
 #: The docs embed these screenshots; a run refreshes them only when asked (``RAIA_UPDATE_SCREENSHOTS=1``), so

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
-import time
-from collections.abc import Callable
+import contextlib
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -27,26 +28,80 @@ class FakeClock:
         return self.now
 
 
-def test_latency_delays_every_external_response(raia_emulator: RaiaEmulator, api: Api) -> None:
+class PauseProbe:
+    """Stands in for the server's pause (run in its event loop): records each emulated delay and the overlap.
+
+    With ``together`` set, each pause holds until that many are in flight at once, so a server that handled
+    requests one at a time would never reach it (each pause then ends at the hang guard, overlap 1). Released
+    together, they enter the real pause in one pass of the loop: if it blocked the loop, they would go through
+    it one at a time.
+
+    :param real: the server's own pause, awaited after the probe's bookkeeping.
+    :param together: how many pauses must be in flight before any ends (0: do not wait).
+    """
+
+    def __init__(self, real: Callable[[float], Awaitable[bool]], together: int = 0) -> None:
+        self.real, self.together = real, together
+        self.seconds: list[float] = []
+        self.in_flight = self.most_in_flight = 0
+        self.in_real = self.most_in_real = 0
+        self._all_in: asyncio.Event | None = None
+
+    async def __call__(self, seconds: float) -> bool:
+        self._all_in = self._all_in or asyncio.Event()
+        self.seconds.append(seconds)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        if self.in_flight >= self.together:
+            self._all_in.set()
+        try:
+            with contextlib.suppress(TimeoutError):  # a hang guard, not a threshold: the overlap is asserted
+                await asyncio.wait_for(self._all_in.wait(), timeout=30)
+            self.in_real += 1
+            self.most_in_real = max(self.most_in_real, self.in_real)
+            try:
+                return await self.real(seconds)
+            finally:
+                self.in_real -= 1
+        finally:
+            self.in_flight -= 1
+
+
+def probe_pauses(emulator: RaiaEmulator, monkeypatch: pytest.MonkeyPatch, together: int = 0) -> PauseProbe:
+    """Put a :class:`PauseProbe` in front of the running emulator's pause (undone after the test)."""
+    hooks = emulator._hooks
+    probe = PauseProbe(hooks.pause, together)
+    monkeypatch.setattr(hooks, "pause", probe)
+    return probe
+
+
+def test_latency_delays_every_external_response(
+    raia_emulator: RaiaEmulator, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probe = probe_pauses(raia_emulator, monkeypatch)
     raia_emulator.configure(latency=0.3)
 
-    for call in (lambda: api.prompt("Hi"), lambda: api.call("GET", "/agents/by-api-key", key=None)):
-        started = time.monotonic()
-        call()
-        assert time.monotonic() - started >= 0.3
+    api.prompt("Hi")
+    api.call("GET", "/agents/by-api-key", key=None)
+
+    assert probe.seconds == [0.3, 0.3]  # one emulated delay of the knob's length before each answer
+    assert [entry.status for entry in raia_emulator.requests()] == [200, 403]
 
 
-def test_latency_does_not_block_other_requests(raia_emulator: RaiaEmulator, api: Api) -> None:
-    """Latency is an async sleep: four concurrent calls take about one latency, not four."""
+def test_latency_does_not_block_other_requests(
+    raia_emulator: RaiaEmulator, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Latency is an async sleep: four concurrent calls are all in their delay at once, not one after another."""
+    probe = probe_pauses(raia_emulator, monkeypatch, together=4)
     raia_emulator.configure(latency=0.5)
     url, headers = f"{api.base_url}/agents/by-api-key", {"Agent-Secret-Key": api.key}
-    started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(4) as pool:  # one connection per call, no shared session
-        statuses = list(pool.map(lambda _: requests.get(url, headers=headers, timeout=10).status_code, range(4)))
-    elapsed = time.monotonic() - started
+        statuses = list(pool.map(lambda _: requests.get(url, headers=headers, timeout=60).status_code, range(4)))
 
     assert statuses == [200] * 4
-    assert elapsed < 4 * 0.5  # serialised handling would take at least 2 s
+    assert probe.seconds == [0.5] * 4
+    assert probe.most_in_flight == 4  # the server took all four in at once
+    assert probe.most_in_real == 4  # and the delay itself did not hold the loop
 
 
 def test_prompt_settles_on_first_poll_at_or_after_the_delay() -> None:

@@ -22,6 +22,7 @@ from raia_provider.testing.emulator.app import create_app
 from raia_provider.testing.emulator.net import CONTROL_PREFIX, EXTERNAL_PREFIX
 from raia_provider.testing.emulator.server import RaiaEmulator
 from raia_provider.testing.emulator.state import EmulatorState
+from tests.emulator.fuzz_record import FuzzRecord
 from tests.emulator.test_schemathesis import _CURRENT_SCHEMATHESIS, MAX_EXAMPLES
 
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance"]
@@ -39,6 +40,7 @@ CONFIG = schemathesis.Config.from_dict(
 # The document as the app generates it; test_served_document_is_the_apps checks the server serves the same.
 OWN_SPEC = create_app(EmulatorState(key="schema-only")).openapi()
 own_spec = schemathesis.openapi.from_dict(OWN_SPEC, config=CONFIG).include(path_regex=f"^{EXTERNAL_PREFIX}/")
+SEEN = FuzzRecord()
 
 
 @pytest.fixture(autouse=True)
@@ -49,11 +51,12 @@ def _clean_server(raia_emulator_server: RaiaEmulator) -> None:
 @own_spec.parametrize()
 def test_fuzz_own_spec(case: Any, raia_emulator_server: RaiaEmulator) -> None:
     with requests.Session() as session:
-        case.call_and_validate(
+        response = case.call_and_validate(
             base_url=raia_emulator_server.url,
             session=session,
             headers={"Agent-Secret-Key": raia_emulator_server.default_key},
         )
+    SEEN.record("test_fuzz_own_spec", case.operation.method, case.operation.path, response.status_code)
 
 
 def test_served_document_is_the_apps(raia_emulator_server: RaiaEmulator) -> None:
@@ -65,3 +68,8 @@ def test_served_document_is_the_apps(raia_emulator_server: RaiaEmulator) -> None
 def test_own_spec_covers_every_external_operation() -> None:
     operations = [result.ok() for result in own_spec.get_all_operations()]
     assert len(operations) == 44
+
+
+def test_every_selected_own_spec_operation_sent_cases(request: pytest.FixtureRequest) -> None:
+    """Runs after the fuzz (declared last): an operation that generated no case checked nothing."""
+    SEEN.assert_every_selected_operation_ran(request.session, {"test_fuzz_own_spec"})

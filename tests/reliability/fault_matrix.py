@@ -246,7 +246,7 @@ def assert_backoff(
     waits: Iterable[float],
     row: FaultRow,
     *,
-    failures: int | None = None,
+    failures: int,
     slack: float = 0.0,
     policy: RetryPolicy = DEFAULT_POLICY,
 ) -> None:
@@ -254,14 +254,13 @@ def assert_backoff(
 
     :param waits: the recorded waits.
     :param row: the fault.
-    :param failures: how many failures were followed by a wait, if the test knows (``None``: any number).
+    :param failures: how many failures were followed by a wait (required: an empty list must not pass).
     :param slack: how much shorter than documented a wait may be (a wait that ends at a deadline set when
         the failure arrived is short by the moments since).
     :param policy: the policy.
     """
     waits = list(waits)
-    if failures is not None:
-        assert len(waits) == failures, f"{len(waits)} waits, expected one after each of {failures} failures: {waits}"
+    assert len(waits) == failures, f"{len(waits)} waits, expected one after each of {failures} failures: {waits}"
     ranges = expected_backoff(row, len(waits), policy)
     for wait, (low, high) in zip(waits, ranges, strict=True):
         assert low - slack <= wait <= high, f"waits {waits} are not the documented backoff {ranges}"

@@ -164,7 +164,7 @@ def test_a_429_burst_pauses_the_whole_batch(
     # One pause of the whole batch per 429 (its Retry-After, or the policy's backoff), then the pace the gate
     # halved to after the 429 spaces the next start (at most 1 / MIN_RATE seconds).
     # The gate waits until the pause ends, so each wait is short of it by the moments since the 429 arrived.
-    assert_backoff(waits.seconds[:BURST], row, slack=0.1)
+    assert_backoff(waits.seconds[:BURST], row, failures=BURST, slack=0.1)
     assert all(wait <= 1 / MIN_RATE for wait in waits.seconds[BURST:]), waits.seconds
     assert answered(matrix_emulator) == ROWS_IN_BATCH
 

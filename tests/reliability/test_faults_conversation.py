@@ -97,7 +97,7 @@ def test_a_lost_answer_with_reset_conversation_starts_a_conversation_per_attempt
 
     settle(matrix_emulator)
     assert len(hits(matrix_emulator, "POST", PATH)) == BURST + 1
-    assert_backoff(waits.seconds, row)
+    assert_backoff(waits.seconds, row, failures=BURST)
     conversations = matrix_emulator.conversations()
     assert len(conversations) == BURST + 1
     # Every start raia ran archived the one before; which one stays active depends on when each ran (a slow

@@ -194,10 +194,12 @@ async def test_requests_beyond_the_loops_limit_wait_their_turn(mocked: Any, monk
     mocked.get("/prompts/slow/response-on").mock(side_effect=answer)
     hooks = [RaiaHook(retry_policy=SINGLE_ATTEMPT) for _ in range(10)]
     polls = [asyncio.ensure_future(hook.aget_prompt_response(prompt_id="slow")) for hook in hooks]
-    while in_flight < 3:
-        await asyncio.sleep(0.001)
-    await asyncio.sleep(0.05)
+    gate = (await hooks[0]._aget_transport())._gate
+    # Until three are answering and the other seven queue in the gate: loop passes, not a time window.
+    while in_flight < 3 or len(gate._waiters or ()) < 7:  # type: ignore[attr-defined]
+        await asyncio.sleep(0)
     assert (in_flight, peak) == (3, 3)
+    assert gate.locked()
     release.set()
     assert all(result is not None for result in await asyncio.gather(*polls))
     assert peak == 3

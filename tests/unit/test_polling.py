@@ -94,7 +94,7 @@ def drive(
 ) -> tuple[dict[str, Any], ScriptedRead, FakeClock]:
     clock = FakeClock()
     read = ScriptedRead(outcomes)
-    steps = poll_steps(target, poll_interval=poll_interval, end_time=clock() + timeout, policy=policy, clock=clock)
+    steps = poll_steps(target, poll_interval=poll_interval, end_time=clock() + timeout, policy=policy, now=clock)
     event = run_poll(steps, read, clock.sleep)
     return event, read, clock
 
@@ -138,7 +138,7 @@ def test_unknown_status_ends_the_wait_at_the_first_read() -> None:
         reads.append("weird")
         return assess("prompt", "weird", None, None)
 
-    steps = poll_steps(PROMPT, poll_interval=1.0, end_time=clock() + 100, policy=POLICY, clock=clock)
+    steps = poll_steps(PROMPT, poll_interval=1.0, end_time=clock() + 100, policy=POLICY, now=clock)
     event = run_poll(steps, read, clock.sleep)
     assert event["status"] == "error"
     assert (len(reads), clock.sleeps) == (1, [])
@@ -159,7 +159,7 @@ def test_targets_name_their_ids() -> None:
 
 def test_steps_read_first_then_sleep_the_poll_interval_while_pending() -> None:
     clock = FakeClock()
-    steps = poll_steps(PROMPT, poll_interval=5.0, end_time=clock() + 100, policy=POLICY, clock=clock)
+    steps = poll_steps(PROMPT, poll_interval=5.0, end_time=clock() + 100, policy=POLICY, now=clock)
     assert next(steps) is READ
     assert steps.send(PENDING) == 5.0
     clock.now += 5.0
@@ -180,7 +180,7 @@ def test_steps_read_first_then_sleep_the_poll_interval_while_pending() -> None:
 
 def test_steps_thrown_transient_error_backs_off_then_reads_again() -> None:
     clock = FakeClock()
-    steps = poll_steps(PROMPT, poll_interval=1.0, end_time=clock() + 100, policy=POLICY, clock=clock)
+    steps = poll_steps(PROMPT, poll_interval=1.0, end_time=clock() + 100, policy=POLICY, now=clock)
     assert next(steps) is READ
     assert steps.throw(api_error(RaiaServerError, 503)) == 2.0  # backoff 2 s beats the 1 s poll interval
     assert steps.send(None) is READ
@@ -194,13 +194,13 @@ def test_steps_thrown_transient_error_backs_off_then_reads_again() -> None:
 
 def test_steps_poll_interval_wins_over_a_shorter_backoff() -> None:
     clock = FakeClock()
-    steps = poll_steps(PROMPT, poll_interval=10.0, end_time=clock() + 100, policy=POLICY, clock=clock)
+    steps = poll_steps(PROMPT, poll_interval=10.0, end_time=clock() + 100, policy=POLICY, now=clock)
     next(steps)
     assert steps.throw(RaiaConnectionError("refused")) == 10.0
 
 
 def test_steps_failed_reading_ends_with_a_failed_event_carrying_the_error() -> None:
-    steps = poll_steps(MESSAGE, poll_interval=1.0, end_time=START + 100, policy=POLICY, clock=lambda: START)
+    steps = poll_steps(MESSAGE, poll_interval=1.0, end_time=START + 100, policy=POLICY, now=lambda: START)
     next(steps)
     with pytest.raises(StopIteration) as stop:
         steps.send(Reading("failed", error="model overloaded"))
@@ -215,7 +215,7 @@ def test_steps_failed_reading_ends_with_a_failed_event_carrying_the_error() -> N
 
 
 def test_steps_read_even_when_the_deadline_already_passed() -> None:
-    steps = poll_steps(PROMPT, poll_interval=1.0, end_time=START - 10, policy=POLICY, clock=lambda: START)
+    steps = poll_steps(PROMPT, poll_interval=1.0, end_time=START - 10, policy=POLICY, now=lambda: START)
     assert next(steps) is READ
     with pytest.raises(StopIteration) as stop:
         steps.send(COMPLETED)
@@ -364,7 +364,7 @@ async def test_arun_poll_same_loop_as_run_poll() -> None:
     async def asleep(seconds: float) -> None:
         clock.sleep(seconds)
 
-    steps = poll_steps(PROMPT, poll_interval=1.0, end_time=clock() + 100, policy=POLICY, clock=clock)
+    steps = poll_steps(PROMPT, poll_interval=1.0, end_time=clock() + 100, policy=POLICY, now=clock)
     event = await arun_poll(steps, aread, asleep)
     assert (event["status"], event["result"]) == ("success", ANSWER)
     assert (read.calls, clock.sleeps) == (3, [1.0, 2.0])

@@ -32,6 +32,30 @@ def no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(RaiaMessageReplyTrigger, "retry_policy", NO_WAITS)
 
 
+class FakeWallClock:
+    """The provider's wall clock and coroutine sleep, moved by the waits themselves: no real time passes."""
+
+    def __init__(self) -> None:
+        self.time = 1_000_000.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.time
+
+    async def asleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.time += seconds
+        await asyncio.sleep(0)  # still a suspension point, like the real sleep
+
+
+@pytest.fixture
+def wall_clock(monkeypatch: pytest.MonkeyPatch) -> FakeWallClock:
+    fake = FakeWallClock()
+    monkeypatch.setattr("raia_provider._core.clock.now", fake.now)
+    monkeypatch.setattr("raia_provider._core.clock.asleep", fake.asleep)
+    return fake
+
+
 @pytest.fixture
 def mocked() -> Any:
     with respx.mock(base_url=UNIT_BASE_URL, assert_all_called=False) as router:
@@ -176,20 +200,23 @@ async def test_pending_body_missing_the_specs_required_fields_is_a_contract_erro
     assert route.call_count == 1
 
 
-@pytest.mark.parametrize("end_time", [0.0, -1.0, 0.001], ids=["now", "past", "very-near"])
-async def test_timeout(mocked: Any, end_time: float) -> None:
+@pytest.mark.parametrize("end_time", [0.0, -1.0, 0.25], ids=["now", "past", "near"])
+async def test_timeout(mocked: Any, wall_clock: FakeWallClock, end_time: float) -> None:
     route = mocked.get(PROMPT_POLL).mock(return_value=httpx.Response(200, json=None))
-    event = await only_event(prompt_trigger(end_time=time.time() + end_time, poll_interval=0.0))
+    event = await only_event(prompt_trigger(end_time=wall_clock.now() + end_time, poll_interval=1.0))
     assert event["status"] == "timeout"
     assert event["message"] == "The prompt p-1 was still pending when the wait timed out."
-    assert route.call_count >= 1
+    # One read, then (for a deadline still ahead) a sleep cut to the deadline and one last read.
+    assert wall_clock.slept == ([end_time] if end_time > 0 else [])
+    assert route.call_count == (2 if end_time > 0 else 1)
 
 
-async def test_timeout_after_a_few_pending_reads(mocked: Any) -> None:
+async def test_timeout_after_a_few_pending_reads(mocked: Any, wall_clock: FakeWallClock) -> None:
     route = mocked.get(PROMPT_POLL).mock(return_value=httpx.Response(200, json=None))
-    event = await only_event(prompt_trigger(end_time=time.time() + 0.3, poll_interval=0.05))
+    event = await only_event(prompt_trigger(end_time=wall_clock.now() + 1.0, poll_interval=0.25))
     assert event["status"] == "timeout"
-    assert route.call_count >= 2
+    assert wall_clock.slept == [0.25] * 4  # read at 0, 0.25, 0.5, 0.75 and 1.0 s: then the deadline has come
+    assert route.call_count == 5
 
 
 async def test_transient_503_then_success(mocked: Any) -> None:
