@@ -12,12 +12,14 @@ Hierarchy::
     │   ├── RaiaAuthError            401/403: key refused
     │   ├── RaiaNotFoundError        404
     │   ├── RaiaBadRequestError      400 and every other 4xx raia may send
+    │   ├── RaiaRedirectError        3xx: the base URL redirects (never followed: the key would go along)
     │   ├── RaiaRateLimitError       429 (transient; carries ``retry_after``)
     │   └── RaiaServerError          5xx (transient)
     ├── RaiaConnectionError      no HTTP answer: refused, reset, DNS (transient)
     ├── RaiaTimeoutError         a request took longer than its timeout (transient)
     ├── RaiaResponseError        raia's answer does not match the published contract
-    │   └── RaiaMalformedResponseError   not JSON at all, e.g. a truncated body (transient)
+    │   ├── RaiaMalformedResponseError   not JSON at all, e.g. a truncated body (transient)
+    │   └── RaiaResponseTooLargeError    a body over the hook's ``max_response_bytes``
     ├── RaiaPromptFailedError    raia processed the prompt and reported ``status: failed``
     ├── RaiaMessageFailedError   raia reported ``status: failed`` for the reply to a message
     ├── RaiaWaitTimeoutError     an answer was still pending when the wait's ``timeout`` ran out
@@ -92,6 +94,21 @@ class RaiaBadRequestError(RaiaAPIError):
     """raia rejected the request itself (400, or any other 4xx that retrying will not fix)."""
 
 
+class RaiaRedirectError(RaiaAPIError):
+    """The base URL answered with a redirect (3xx), which the provider never follows.
+
+    :param location_scheme: the redirect target's scheme (``https``), if it named one.
+    :param location_host: the redirect target's host (and port), if it named one.
+    """
+
+    def __init__(
+        self, message: str, *, location_scheme: str | None = None, location_host: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.location_scheme = location_scheme
+        self.location_host = location_host
+
+
 class RaiaRateLimitError(RaiaAPIError):
     """raia asked the client to back off (429).
 
@@ -133,6 +150,10 @@ class RaiaMalformedResponseError(RaiaResponseError):
     """raia's answer claimed success but was not valid JSON (often a body cut short in transit)."""
 
     transient = True
+
+
+class RaiaResponseTooLargeError(RaiaResponseError):
+    """raia's answer was larger than the hook's ``max_response_bytes``; it was not read further."""
 
 
 class RaiaPromptFailedError(RaiaError):

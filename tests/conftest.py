@@ -7,8 +7,12 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.task_doubles import FakeVariables
 
 # Airflow reads its configuration at import: point it at a throw-away home before any test imports it.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="raia-tests-airflow-home-"))
@@ -59,3 +63,15 @@ def logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -
 
     with caplog.at_level(logging.DEBUG):
         yield text
+
+
+@pytest.fixture
+def fake_variables(monkeypatch: pytest.MonkeyPatch) -> FakeVariables:
+    """``airflow.sdk.Variable`` in memory: tasks run here without a supervisor to read and write Variables."""
+    import airflow.sdk
+
+    from tests.task_doubles import FakeVariables
+
+    stand_in = FakeVariables()
+    monkeypatch.setattr(airflow.sdk, "Variable", stand_in)
+    return stand_in

@@ -35,3 +35,32 @@ class FakeStateStore:
     def set(self, key: str, value: Any, **_: Any) -> None:
         assert value is not None  # the real store refuses None
         self.data[key] = _plain(value)
+
+
+class FakeVariables:
+    """``airflow.sdk.Variable`` over a dict: what a run stores survives to the next run (or try)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: str, description: str | None = None) -> None:
+        self.values[key] = value
+
+
+class FakeOutletEvents:
+    """``context["outlet_events"]``: the ``extra`` of every event the run added, on any alias."""
+
+    def __init__(self) -> None:
+        self.added: list[dict[str, Any] | None] = []
+
+    def __getitem__(self, alias: Any) -> Any:
+        events = self
+
+        class Accessor:
+            def add(self, asset: Any, extra: dict[str, Any] | None = None) -> None:
+                events.added.append(extra)
+
+        return Accessor()

@@ -5,7 +5,8 @@ holds one SSL context and one pool of keep-alive connections, not 1,000 of each 
 its SSL context costs about 0.85 MiB and 10-30 ms of CPU to build; see ``docs/performance.md``, P2). Nothing
 that differs between hooks lives on the shared client: the URL, the key and the timeouts travel with each
 request, and cookies are never stored (they would otherwise cross from one connection's requests to
-another's).
+another's). Redirects are never followed (httpx's default, kept); the whole answer, streamed up to the
+size limit, must arrive before its deadline (``asyncio.timeout``), however slowly its bytes come.
 
 Who closes the shared client: the transports that use it count themselves in and out, and the last one to
 close on a loop closes it (so a test's or a task's ``asyncio.run`` ends with no connection left open). A
@@ -28,7 +29,16 @@ import httpx
 from raia_provider._core.operation import PreparedRequest
 from raia_provider._core.responses import RawResponse
 from raia_provider._core.settings import RaiaConnectionSettings
-from raia_provider._core.wire import Timeouts, common_headers, connection_error, request_headers, timeout_error, url_for
+from raia_provider._core.wire import (
+    CHUNK_BYTES,
+    BodyCollector,
+    WireLimits,
+    common_headers,
+    connection_error,
+    request_headers,
+    timeout_error,
+    url_for,
+)
 from raia_provider.exceptions import RaiaError
 
 #: Requests one event loop sends at once, and connections it keeps open: httpx's default connection limit,
@@ -115,13 +125,13 @@ class AsyncTransport:
     Create it inside a coroutine: it joins the running loop's client.
 
     :param settings: the validated connection.
-    :param timeouts: connect and read timeouts applied to every call.
+    :param limits: the timeouts and the answer size limit applied to every call.
     """
 
-    def __init__(self, settings: RaiaConnectionSettings, timeouts: Timeouts) -> None:
+    def __init__(self, settings: RaiaConnectionSettings, limits: WireLimits) -> None:
         self._settings = settings
-        self._timeouts = timeouts
-        self._timeout = httpx.Timeout(timeouts.read, connect=timeouts.connect)
+        self._limits = limits
+        self._timeout = httpx.Timeout(limits.read, connect=limits.connect)
         self._loop = asyncio.get_running_loop()
         shared = _acquire(self._loop)
         self._client: httpx.AsyncClient | None = shared.client
@@ -140,27 +150,41 @@ class AsyncTransport:
         :raises RaiaTimeoutError: if connecting or reading took longer than the timeouts.
         :raises RaiaConnectionError: if no HTTP answer arrived.
         """
-        if self._client is None:
+        client = self._client
+        if client is None:
             raise RuntimeError("this AsyncTransport is closed")
         failure: RaiaError
+        limits = self._limits
         try:
             upload = request.multipart
             async with self._gate:
-                response = await self._client.request(
-                    request.operation.method,
-                    self._url(request),
-                    params=request.params or None,
-                    json=request.json,
-                    content=upload.aiter() if upload else None,
-                    headers=request_headers(self._settings, request),
-                    timeout=self._timeout,
-                )
+                async with asyncio.timeout(limits.answer_within):  # the whole answer, not each read
+                    response = await client.send(
+                        client.build_request(
+                            request.operation.method,
+                            self._url(request),
+                            params=request.params or None,
+                            json=request.json,
+                            content=upload.aiter() if upload else None,
+                            headers=request_headers(self._settings, request),
+                            timeout=self._timeout,
+                        ),
+                        stream=True,
+                    )
+                    try:
+                        body = BodyCollector(request, response.status_code, response.headers, limits.max_response_bytes)
+                        async for chunk in response.aiter_bytes(CHUNK_BYTES):
+                            body.add(chunk)
+                    finally:
+                        await response.aclose()
         except httpx.TimeoutException as exc:
-            failure = timeout_error(request, self._settings, self._timeouts, exc)
+            failure = timeout_error(request, self._settings, limits, exc)
+        except TimeoutError:
+            failure = timeout_error(request, self._settings, limits, None)
         except httpx.HTTPError as exc:
             failure = connection_error(request, self._settings, exc)
         else:
-            return RawResponse(status=response.status_code, headers=response.headers, content=response.content)
+            return RawResponse(status=response.status_code, headers=response.headers, content=body.content())
         raise failure  # out here: httpx's error, as __context__, would hold the request and the key's header
 
     def _url(self, request: PreparedRequest) -> httpx.URL:

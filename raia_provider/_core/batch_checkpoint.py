@@ -63,7 +63,7 @@ class Checkpoint:
             for line in _lines(part):
                 try:
                     outcome = json.loads(line)
-                except json.JSONDecodeError:
+                except (UnicodeDecodeError, json.JSONDecodeError):  # cut inside a character, or inside the JSON
                     log.warning("Skipping a line cut short in checkpoint part %s", part)
                     continue
                 key = outcome.get("key") if isinstance(outcome, dict) else None
@@ -104,8 +104,10 @@ class Checkpoint:
         return sorted(parts, key=lambda p: str(p.name))
 
 
-def _lines(part: Any) -> list[str]:
-    with part.open("r", encoding="utf-8") as handle:
+def _lines(part: Any) -> list[bytes]:
+    # Bytes, decoded line by line (json.loads takes UTF-8 bytes): a crash that cut a line inside a multi-byte
+    # character spoils that line only, not the whole part.
+    with part.open("rb") as handle:
         return [line for line in handle.read().splitlines() if line.strip()]
 
 

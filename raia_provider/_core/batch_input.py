@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from raia_provider._core.source_files import canonical_location
 from raia_provider.exceptions import RaiaInputError
 
 InputFormat = Literal["csv", "jsonl"]
@@ -71,7 +72,8 @@ def load_records(
     path = as_path(input_path)
     fmt = input_format or _format_of(path)
     try:
-        with path.open("r", encoding="utf-8", newline="") as handle:
+        # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark, which would cling to the first column's name.
+        with path.open("r", encoding="utf-8-sig", newline="") as handle:
             text = handle.read()
     except FileNotFoundError:
         raise RaiaInputError(f"argument 'input_path': {str(path)!r} does not exist.") from None
@@ -88,6 +90,27 @@ def load_records(
     if not rows:
         raise RaiaInputError(f"argument 'input_path': {str(path)!r} holds no records.")
     return rows, str(path)
+
+
+def refuse_writing_over_input(input_path: Any, *, output: Any, checkpoint: Any) -> None:
+    """Refuse an output file or checkpoint folder that is the input itself: the batch would destroy what it reads.
+
+    Compared after resolving (links, ``..``, relative paths) for local files, by URL for object storage.
+
+    :param input_path: the input file (``Path`` or ``ObjectStoragePath``).
+    :param output: the output file.
+    :param checkpoint: the checkpoint folder.
+    :raises RaiaInputError: naming the argument that points at the input.
+    """
+    where = canonical_location(input_path)
+    for argument, target in (("output_path", output), ("checkpoint_path", checkpoint)):
+        location = canonical_location(target)
+        if location == where or where.startswith(location.rstrip("/") + "/"):
+            raise RaiaInputError(
+                f"argument {argument!r}: {str(target)!r} is the input file {str(input_path)!r} (or holds it); "
+                "the batch would overwrite what it reads, and a retry could not read its rows again. "
+                "Write the answers to another file."
+            )
 
 
 def _format_of(path: Any) -> InputFormat:

@@ -30,6 +30,13 @@ CONN_FIELDS: Final[dict[str, dict[str, Any]]] = {
     },
 }
 
+#: Extra keys read from the connection but not shown in its form: deliberate opt-outs of a safety rule.
+EXTRA_ONLY_FIELDS: Final[dict[str, str]] = {
+    "allow_insecure_http": (
+        "true lets the key travel in clear text to a plain http:// base URL whose host is not loopback"
+    ),
+}
+
 #: Standard fields: hidden, relabelled, with placeholders (``ui-field-behaviour`` format of provider info).
 UI_FIELD_BEHAVIOUR: Final[dict[str, Any]] = {
     "hidden-fields": ["schema", "login", "port"],

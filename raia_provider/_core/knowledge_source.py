@@ -4,7 +4,8 @@ The folder is listed once (one ``find`` for object storage, which reports sizes 
 per file), filtered by ``include``/``exclude`` globs matched against each file's path relative to the folder
 (``**`` crosses folders; names starting with ``.`` are left out), and checked before any request: the folder
 must exist, the globs must be valid, and no two files may share a base name, because raia keeps only the
-base name of an uploaded file.
+base name of an uploaded file. A symbolic link (to a file or a folder) whose target is outside the folder is
+skipped and reported, unless links are to be followed (:mod:`raia_provider._core.links`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from raia_provider._core.links import SourceRoot
 from raia_provider._core.source_files import canonical_location, is_object_storage, version_from_info
 from raia_provider.exceptions import RaiaInputError
 
@@ -68,24 +70,40 @@ def check_globs(argument: str, patterns: Any) -> tuple[str, ...]:
     return tuple(entries)
 
 
-def list_documents(source: Any, include: Sequence[str], exclude: Sequence[str]) -> list[SourceDocument]:
+@dataclass(frozen=True)
+class SourceListing:
+    """What a source folder holds for the sync.
+
+    :param documents: the files kept, sorted by relative path.
+    :param skipped_links: relative paths of links skipped because they lead outside the folder.
+    """
+
+    documents: list[SourceDocument]
+    skipped_links: list[str]
+
+
+def list_documents(
+    source: Any, include: Sequence[str], exclude: Sequence[str], *, follow_symlinks: bool = False
+) -> SourceListing:
     """Every file under ``source`` that an ``include`` glob matches and no ``exclude`` glob does, sorted.
 
     :param source: a local folder (``str``/``Path``), a URL string (``s3://bucket/kb``) or an ``ObjectStoragePath``.
     :param include: globs a file's relative path must match (one of them).
     :param exclude: globs that leave a matching file out.
+    :param follow_symlinks: follow links that lead outside a local folder instead of skipping them.
     :raises RaiaInputError: if the folder does not exist or cannot be listed, or two kept files share a name.
     """
     wanted = [_compiled("include", pattern) for pattern in include]
     unwanted = [_compiled("exclude", pattern) for pattern in exclude]
+    skipped: list[str] = []
     documents = [
         document
-        for document in _walk(_as_source(source))
+        for document in _walk(_as_source(source), follow_symlinks, skipped)
         if any(p.fullmatch(document.relative) for p in wanted)
         and not any(p.fullmatch(document.relative) for p in unwanted)
     ]
     _check_names(documents)
-    return sorted(documents, key=lambda document: document.relative)
+    return SourceListing(sorted(documents, key=lambda document: document.relative), skipped)
 
 
 def content_hash(document: SourceDocument) -> str:
@@ -123,22 +141,31 @@ def _as_source(source: Any) -> Any:
     )
 
 
-def _walk(source: Any) -> Iterator[SourceDocument]:
+def _walk(source: Any, follow_symlinks: bool, skipped: list[str]) -> Iterator[SourceDocument]:
     if is_object_storage(source):
         yield from _walk_object_storage(source)
     else:
-        yield from _walk_local(Path(os.fspath(source)))
+        yield from _walk_local(Path(os.fspath(source)), follow_symlinks, skipped)
 
 
-def _walk_local(root: Path) -> Iterator[SourceDocument]:
+def _walk_local(root: Path, follow_symlinks: bool, skipped: list[str]) -> Iterator[SourceDocument]:
     if not root.is_dir():
         problem = "is not a folder" if root.exists() else "does not exist"
         raise RaiaInputError(f"argument 'source': {str(root)!r} {problem}; name the folder of documents to mirror.")
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+    inside = SourceRoot(root, follow_symlinks=follow_symlinks)
+    seen: set[str] = set()  # real folders walked: a link back up would otherwise loop forever
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            subfolders[:] = []
+            continue
+        seen.add(real)
+        subfolders[:] = sorted(
+            name for name in subfolders if not name.startswith(".") and inside.admits(Path(folder) / name)
+        )
         for name in files:
             path = Path(folder) / name
-            if name.startswith(".") or not path.is_file():
+            if name.startswith(".") or not inside.admits(path) or not path.is_file():
                 continue
             stat = path.stat()
             yield SourceDocument(
@@ -148,6 +175,7 @@ def _walk_local(root: Path) -> Iterator[SourceDocument]:
                 size=stat.st_size,
                 version=str(stat.st_mtime_ns),
             )
+    skipped.extend(Path(path).relative_to(root).as_posix() for path in inside.skipped)
 
 
 def _walk_object_storage(root: Any) -> Iterator[SourceDocument]:

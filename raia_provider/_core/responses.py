@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pendulum
 from pydantic import TypeAdapter, ValidationError
@@ -19,6 +20,7 @@ from raia_provider.exceptions import (
     RaiaMalformedResponseError,
     RaiaNotFoundError,
     RaiaRateLimitError,
+    RaiaRedirectError,
     RaiaResponseError,
     RaiaServerError,
 )
@@ -51,6 +53,17 @@ def decode_response(
     :param adapter: validates the success body into the operation's response type.
     :param redact: removes the secret key from any text that came back from the server.
     """
+    try:
+        return _decode(request, raw, adapter, redact)
+    except RecursionError:
+        pass  # nesting that parsed but is too deep to validate or describe; raised below, without this context
+    raise RaiaMalformedResponseError(
+        f"raia answered {request.operation.label} with HTTP {raw.status} and a body nested too deeply to read. "
+        "This is not an answer raia sends (a proxy or a wrong host?) and is retried."
+    )
+
+
+def _decode(request: PreparedRequest, raw: RawResponse, adapter: TypeAdapter[Any], redact: Callable[[str], str]) -> Any:
     if raw.status == 404 and request.operation.not_found_is_empty:
         return adapter.validate_python([])
     if not 200 <= raw.status < 300:
@@ -61,7 +74,7 @@ def decode_response(
     # with ``from None``, holds the whole body, and with it any key the server echoed.
     try:
         data = json.loads(text) if text.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser's stack
         data = _NOT_JSON
     if data is _NOT_JSON:
         raise RaiaMalformedResponseError(
@@ -112,6 +125,8 @@ def error_for_status(request: PreparedRequest, raw: RawResponse, redact: Callabl
         "details": details,
     }
     status = raw.status
+    if 300 <= status < 400:
+        return _redirect_error(request, raw, redact, kwargs)
     prefix = f"raia answered {label} with HTTP {status} ({said})"
     if status in (401, 403):
         return RaiaAuthError(
@@ -141,6 +156,27 @@ def error_for_status(request: PreparedRequest, raw: RawResponse, redact: Callabl
     )
 
 
+def _redirect_error(
+    request: PreparedRequest, raw: RawResponse, redact: Callable[[str], str], kwargs: dict[str, Any]
+) -> RaiaRedirectError:
+    """A 3xx, never followed: say where it points (scheme and host only) and what to put in the connection."""
+    target = urlsplit(redact(raw.headers.get("Location") or "").strip())
+    scheme, host = target.scheme or None, (target.hostname or None)
+    if host is not None and target.port is not None:
+        host = f"{host}:{target.port}"
+    where = f"a redirect to {scheme}://{host}" if scheme and host else "a redirect"
+    text = (
+        f"raia answered {request.operation.label} with HTTP {raw.status}, {where}, which the provider never follows "
+        "(the Agent-Secret-Key would go along to wherever it points)."
+    )
+    if scheme and host:
+        base = target.path[: -len(request.path)] if target.path.endswith(request.path) else ""
+        text += f" If {scheme}://{host} is raia, put {scheme}://{host}{base} in the connection's base URL instead."
+    else:
+        text += " Check the connection's base URL: it must be raia's API itself, not an address that redirects."
+    return RaiaRedirectError(text, location_scheme=scheme, location_host=host, **kwargs)
+
+
 def parse_retry_after(value: str | None, now: Callable[[], float] | None = None) -> float | None:
     """Parse a ``Retry-After`` header (delay in seconds, or an HTTP date) into seconds from now.
 
@@ -168,7 +204,7 @@ def parse_retry_after(value: str | None, now: Callable[[], float] | None = None)
 def _json_object(content: bytes) -> dict[str, Any]:
     try:
         data = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser's stack
         return {}
     return data if isinstance(data, dict) else {}
 

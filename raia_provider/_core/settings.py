@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from raia_provider._core.form import CONN_FIELDS, DEFAULT_REGION, REGION_BASE_URLS
+from raia_provider._core.form import CONN_FIELDS, DEFAULT_REGION, EXTRA_ONLY_FIELDS, REGION_BASE_URLS
 from raia_provider.exceptions import RaiaConfigurationError
 
 if TYPE_CHECKING:
@@ -49,7 +51,7 @@ class RaiaConnectionSettings:
         return cls(
             conn_id=conn_id,
             region=(region := _region_of(conn_id, extra)),
-            base_url=_base_url_of(conn_id, conn, region),
+            base_url=_base_url_of(conn_id, conn, region, insecure_http=_insecure_http_allowed(conn_id, extra)),
             api_key=_key_of(conn_id, conn.password),
         )
 
@@ -80,12 +82,13 @@ def _extra_of(conn: Connection, extra: Any) -> dict[str, Any]:
     if not isinstance(extra, Mapping):
         raise _fail(conn.conn_id or "<unnamed>", 'the Extra field must be a JSON object like {"region": "eu"}.')
     normalised = {k.removeprefix(_LEGACY_PREFIX): v for k, v in extra.items()}
-    unknown = sorted(set(normalised) - set(CONN_FIELDS))
+    known = [*CONN_FIELDS, *EXTRA_ONLY_FIELDS]
+    unknown = sorted(set(normalised) - set(known))
     if unknown:
         # A silently ignored typo such as "regoin" would send EU data to the US endpoint.
         raise _fail(
             conn.conn_id or "<unnamed>",
-            f"unknown Extra field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(map(repr, CONN_FIELDS))}.",
+            f"unknown Extra field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(map(repr, known))}.",
         )
     return normalised
 
@@ -116,10 +119,40 @@ def _key_of(conn_id: str, password: str | None) -> str:
             f"the Agent Secret Key (password field) contains whitespace {where}, which a raia key never "
             "does; it was probably pasted with a space or line break. Re-enter the key.",
         )
+    for position, character in enumerate(password, start=1):
+        if not "!" <= character <= "~":  # a header value: printable ASCII only (the key is sent as one)
+            # Only where and what kind: never the character itself, nor any other part of the key.
+            kind = "a control character" if unicodedata.category(character) == "Cc" else "a non-ASCII character"
+            if unicodedata.category(character) == "Cf":
+                kind = "an invisible formatting character (such as a zero-width space)"
+            raise _fail(
+                conn_id,
+                f"the Agent Secret Key (password field) holds {kind} at position {position} of its "
+                f"{len(password)}; a raia key is printable ASCII only. It was probably copied with "
+                "formatting from a document or chat: re-enter the key from raia Launch Pad.",
+            )
     return password
 
 
-def _base_url_of(conn_id: str, conn: Connection, region: str) -> str:
+def _insecure_http_allowed(conn_id: str, extra: Mapping[str, Any]) -> bool:
+    raw = extra.get("allow_insecure_http", False)
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    if not isinstance(raw, bool):
+        raise _fail(conn_id, f"Extra field 'allow_insecure_http' must be true or false, got {raw!r}.")
+    return raw
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url_of(conn_id: str, conn: Connection, region: str, *, insecure_http: bool) -> str:
     for name in ("schema", "login", "port"):
         if getattr(conn, name, None) not in (None, ""):
             raise _fail(
@@ -146,6 +179,13 @@ def _base_url_of(conn_id: str, conn: Connection, region: str) -> str:
         parts.port  # noqa: B018 - urlsplit validates the port lazily, on access
     except ValueError:
         raise _fail(conn_id, f"host {_safe(host)!r} has an invalid port ({example}).") from None
+    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not insecure_http:
+        raise _fail(
+            conn_id,
+            f"host {_safe(host)!r} is plain http:// to a host that is not loopback, so the Agent Secret Key "
+            "would travel in clear text. Use https://, or, if the network path is trusted (a TLS-terminating "
+            'sidecar), opt in with {"allow_insecure_http": true} in the Extra field.',
+        )
     return host.rstrip("/")
 
 

@@ -1,7 +1,9 @@
 """Which files a ``paths`` argument names: local paths, globs, folders and ``ObjectStoragePath`` s, checked.
 
 Everything is expanded and checked before any request, so a typo fails the task before anything is
-uploaded. Each file gets an identity (location, size, modification time) that tells a changed file from
+uploaded. A file that a glob or a folder yields through a symbolic link leading outside the pattern's fixed
+folder (or the folder) is skipped and reported, unless links are to be followed; a path named explicitly is
+read wherever it points. Each file gets an identity (location, size, modification time) that tells a changed file from
 one already uploaded by an earlier try.
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from raia_provider._core.file_source import file_part
+from raia_provider._core.links import SourceRoot
 from raia_provider._core.multipart import FilePart
 from raia_provider.exceptions import RaiaInputError
 
@@ -44,16 +47,30 @@ class SourceFile:
     identity: str
 
 
-def resolve_sources(paths: Any) -> list[SourceFile]:
+@dataclass(frozen=True)
+class SourceSelection:
+    """What ``paths`` names.
+
+    :param files: the files to upload, in order.
+    :param skipped_links: paths a glob or folder yielded through a link leading outside it, skipped.
+    """
+
+    files: list[SourceFile]
+    skipped_links: list[str]
+
+
+def resolve_sources(paths: Any, *, follow_symlinks: bool = False) -> SourceSelection:
     """Expand and check ``paths`` (see :class:`~raia_provider.operators.files.RaiaUploadFilesOperator`); no request.
 
     :param paths: the operator's rendered ``paths``.
+    :param follow_symlinks: read links a glob or folder yields even when they lead outside it.
     :raises RaiaInputError: naming ``paths`` and the entry that names nothing uploadable.
     """
     sources: list[SourceFile] = []
     seen: set[str] = set()
+    skipped: list[str] = []
     for entry in _entries(paths):
-        for shown, target in _expand(entry):
+        for shown, target in _expand(entry, follow_symlinks, skipped):
             location = canonical_location(target)
             if location in seen:
                 continue
@@ -66,7 +83,7 @@ def resolve_sources(paths: Any) -> list[SourceFile]:
             identity = json.dumps([location, part.size, version])
             digest = hashlib.sha256(identity.encode()).hexdigest()
             sources.append(SourceFile(source=shown, part=part, identity=digest))
-    return sources
+    return SourceSelection(sources, skipped)
 
 
 def _entries(paths: Any) -> list[Any]:
@@ -98,7 +115,7 @@ def has_entries(paths: str | list[Any] | tuple[Any, ...]) -> bool:
     return bool(paths.strip()) if isinstance(paths, str) else bool(paths)
 
 
-def _expand(entry: Any) -> Iterator[tuple[str, Any]]:
+def _expand(entry: Any, follow_symlinks: bool, skipped: list[str]) -> Iterator[tuple[str, Any]]:
     """Yield ``(source as shown, local Path or ObjectStoragePath)`` for each file ``entry`` names."""
     if isinstance(entry, str) and "://" in entry:
         from airflow.sdk import ObjectStoragePath
@@ -107,26 +124,45 @@ def _expand(entry: Any) -> Iterator[tuple[str, Any]]:
     if is_object_storage(entry):
         yield from _expand_object_storage(entry)
     else:
-        yield from _expand_local(os.fspath(entry))
+        yield from _expand_local(os.fspath(entry), follow_symlinks, skipped)
 
 
-def _expand_local(text: str) -> Iterator[tuple[str, Any]]:
+def _expand_local(text: str, follow_symlinks: bool, skipped: list[str]) -> Iterator[tuple[str, Any]]:
     if _GLOB_CHARS.search(text) and not os.path.isfile(text):
-        matches = sorted(match for match in glob.glob(text, recursive=True) if os.path.isfile(match))
+        inside = SourceRoot(_fixed_folder(text), follow_symlinks=follow_symlinks)
+        found = sorted(match for match in glob.glob(text, recursive=True) if os.path.isfile(match))
+        matches = [match for match in found if inside.admits(match)]
+        skipped.extend(inside.skipped)
         if not matches:
-            raise RaiaInputError(f"argument 'paths': the pattern {text!r} matches no file.")
+            outside = f" ({len(inside.skipped)} link(s) to outside it skipped)" if inside.skipped else ""
+            raise RaiaInputError(f"argument 'paths': the pattern {text!r} matches no file{outside}.")
         for match in matches:
             yield match, Path(match)
     elif os.path.isdir(text):
+        inside = SourceRoot(text, follow_symlinks=follow_symlinks)
         children = sorted(
-            str(child) for child in Path(text).iterdir() if child.is_file() and not child.name.startswith(".")
+            str(child)
+            for child in Path(text).iterdir()
+            if child.is_file() and not child.name.startswith(".") and inside.admits(child)
         )
+        skipped.extend(inside.skipped)
         if not children:
-            raise RaiaInputError(f"argument 'paths': the directory {text!r} contains no file.")
+            outside = f" ({len(inside.skipped)} link(s) to outside it skipped)" if inside.skipped else ""
+            raise RaiaInputError(f"argument 'paths': the directory {text!r} contains no file{outside}.")
         for child in children:
             yield child, Path(child)
     else:
         yield text, Path(text)  # checked by file_part: exists, is a file, readable
+
+
+def _fixed_folder(pattern: str) -> str:
+    """The folder a local glob searches: its leading components without a glob character (``.`` if none)."""
+    fixed: list[str] = []
+    for part in Path(pattern).parts:
+        if _GLOB_CHARS.search(part):
+            break
+        fixed.append(part)
+    return str(Path(*fixed)) if fixed else "."
 
 
 def _expand_object_storage(entry: Any) -> Iterator[tuple[str, Any]]:

@@ -14,7 +14,7 @@ from raia_provider._core.operation import PreparedRequest, custom_request
 from raia_provider._core.responses import decode_response
 from raia_provider._core.retry import RetryPolicy
 from raia_provider._core.settings import RaiaConnectionSettings
-from raia_provider._core.wire import AUTH_HEADER, Timeouts
+from raia_provider._core.wire import AUTH_HEADER, DEFAULT_MAX_RESPONSE_BYTES, WireLimits
 from raia_provider.exceptions import RaiaError
 from raia_provider.operations.agents import AgentEndpoints
 from raia_provider.operations.conversations import ConversationEndpoints
@@ -48,7 +48,10 @@ class RaiaHook(
     :param raia_conn_id: the ``raia`` connection to use.
     :param retry_policy: how transient failures are retried; the default makes up to 5 attempts.
     :param connect_timeout: seconds to establish a connection.
-    :param read_timeout: seconds to wait for raia's answer; synchronous prompts can be slow.
+    :param read_timeout: seconds to wait for raia's whole answer (headers and body, however slowly they
+        arrive); synchronous prompts can be slow.
+    :param max_response_bytes: the largest answer body read (default 32 MiB, far above any raia answer);
+        a larger one raises :class:`~raia_provider.exceptions.RaiaResponseTooLargeError` and is not retried.
     :param sleep: the blocking sleep used between retries (default: :func:`raia_provider._core.clock.sleep`).
     :param async_sleep: the coroutine sleep used between retries (default:
         :func:`raia_provider._core.clock.asleep`).
@@ -66,6 +69,7 @@ class RaiaHook(
         retry_policy: RetryPolicy | None = None,
         connect_timeout: float = 10.0,
         read_timeout: float = 120.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         sleep: Callable[[float], None] | None = None,
         async_sleep: Callable[[float], Awaitable[None]] | None = None,
         **kwargs: Any,
@@ -73,7 +77,7 @@ class RaiaHook(
         super().__init__(**kwargs)
         self.raia_conn_id = raia_conn_id
         self.retry_policy = retry_policy or RetryPolicy()
-        self.timeouts = Timeouts(connect=connect_timeout, read=read_timeout)
+        self.limits = WireLimits(connect=connect_timeout, read=read_timeout, max_response_bytes=max_response_bytes)
         self._sleep = sleep
         self._async_sleep = async_sleep
         self._settings: RaiaConnectionSettings | None = None
@@ -106,7 +110,7 @@ class RaiaHook(
     def _sync_transport(self) -> SyncTransport:
         from raia_provider._core.sync_transport import SyncTransport
 
-        return SyncTransport(self.settings, self.timeouts)
+        return SyncTransport(self.settings, self.limits)
 
     async def _aget_transport(self) -> AsyncTransport:
         """Return the async transport: this hook's share of the running event loop's httpx client.
@@ -125,7 +129,7 @@ class RaiaHook(
 
         if transport is not None:
             transport.abandon()
-        self._async_transport = transport = AsyncTransport(settings, self.timeouts)
+        self._async_transport = transport = AsyncTransport(settings, self.limits)
         return transport
 
     # -- sending --------------------------------------------------------------------------------------

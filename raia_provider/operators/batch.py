@@ -17,6 +17,7 @@ from raia_provider._core.batch_input import (
     check_row_range,
     keyed_rows,
     load_records,
+    refuse_writing_over_input,
 )
 from raia_provider._core.batch_runner import BatchRunner, PromptJob, PromptMode, RowOutcome
 from raia_provider._core.request_gate import RequestGate
@@ -179,6 +180,10 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         started = time.monotonic()
         if self.output_path is None or (isinstance(self.output_path, str) and not self.output_path.strip()):
             raise RaiaInputError("argument 'output_path' is required: the JSONL file to write the answers to.")
+        output = as_path(self.output_path)
+        checkpoint = Checkpoint(as_path(self.checkpoint_path) if self.checkpoint_path else checkpoint_for(output))
+        if self.input_path is not None and self.input_path != "":
+            refuse_writing_over_input(as_path(self.input_path), output=output, checkpoint=checkpoint.folder)
         records, origin = load_records(self.records, self.input_path, self.input_format)
         rows = keyed_rows(records, self.key_field, check_row_range(self.row_range))
         if not rows:
@@ -195,8 +200,6 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
                 "rename them before the batch (e.g. in the query or an upstream task)."
             )
         prompts = self._render_prompts(rows, context)
-        output = as_path(self.output_path)
-        checkpoint = Checkpoint(as_path(self.checkpoint_path) if self.checkpoint_path else checkpoint_for(output))
 
         shas = {row.key: _digest(prompts[row.key], self.token_tracking_id) for row in rows}
         earlier = checkpoint.load(shas)

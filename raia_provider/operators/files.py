@@ -74,7 +74,7 @@ class RaiaUploadFilesOperator(RaiaBaseOperator):
 
         {"files": [{"source": "/data/kb/faq.md", "file_name": "faq.md", "file_id": "<uuid>",
                     "vector_store_status": "processing", "skipped": False}, ...],
-         "uploaded": 3, "skipped": 1, "failed": [], "not_attempted": []}
+         "uploaded": 3, "skipped": 1, "failed": [], "not_attempted": [], "skipped_links": []}
 
     ``source`` is the path as given, or as expanded from a pattern or directory. ``uploaded`` counts the
     files uploaded by this try, ``skipped`` those an earlier try had uploaded (see retries below).
@@ -120,6 +120,9 @@ class RaiaUploadFilesOperator(RaiaBaseOperator):
     :param vector_store: how the files are added to the agent's vector store: ``"auto"`` (default, with
         the upload), ``"sync"`` (added after the upload, waiting), ``"async"`` (added after the upload,
         not waiting) or ``"none"``.
+    :param follow_symlinks: also read symbolic links that a glob or a folder in ``paths`` yields and
+        whose target is outside it. By default they are skipped, logged and listed in the result's
+        ``skipped_links`` (a path named explicitly is always read).
     :param raia_conn_id: the ``raia`` connection.
     """
 
@@ -131,9 +134,12 @@ class RaiaUploadFilesOperator(RaiaBaseOperator):
         *,
         paths: PathEntry | Sequence[PathEntry],
         vector_store: VectorStoreMode = "auto",
+        follow_symlinks: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if not isinstance(follow_symlinks, bool):
+            raise RaiaInputError(f"argument 'follow_symlinks' must be True or False; got {follow_symlinks!r}.")
         if vector_store not in VECTOR_STORE_MODES:
             allowed = ", ".join(repr(mode) for mode in VECTOR_STORE_MODES)
             raise RaiaInputError(f"argument 'vector_store' must be one of {allowed}; got {vector_store!r}.")
@@ -142,6 +148,7 @@ class RaiaUploadFilesOperator(RaiaBaseOperator):
             raise RaiaInputError("argument 'paths' is required: name at least one file, directory or pattern.")
         self.paths = paths
         self.vector_store: VectorStoreMode = vector_store
+        self.follow_symlinks = follow_symlinks
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Check every path, upload the files not uploaded by an earlier try, and report them.
@@ -150,12 +157,15 @@ class RaiaUploadFilesOperator(RaiaBaseOperator):
         :raises RaiaInputError: before any request, if ``paths`` names nothing uploadable.
         :raises RaiaPartialFailureError: if some files failed but the others could be uploaded.
         """
-        sources = resolve_sources(self.paths)
+        selection = resolve_sources(self.paths, follow_symlinks=self.follow_symlinks)
+        sources = selection.files
+        for link in selection.skipped_links:
+            self.log.warning("Skipped %s: a symbolic link to outside its folder (follow_symlinks=False)", link)
         self.log.info("Uploading %d file(s) to raia (vector_store=%r)", len(sources), self.vector_store)
         memory = TaskMemory(context)
         if not memory.available:
             self.log.info("This Airflow has no task state store: a retry of this task uploads every file again")
-        run = _Run()
+        run = _Run(skipped_links=list(selection.skipped_links))
         remembered = self._remembered(sources, memory, run)
         fatal: Exception | None = None
         for index, source in enumerate(sources):
@@ -310,6 +320,7 @@ class _Run:
     failed: list[dict[str, Any]] = field(default_factory=list)
     not_attempted: list[str] = field(default_factory=list)
     statuses: dict[str, Any] = field(default_factory=dict)
+    skipped_links: list[str] = field(default_factory=list)
 
     @property
     def uploaded(self) -> int:
@@ -352,6 +363,7 @@ class _Run:
             "skipped": self.skipped,
             "failed": list(self.failed),
             "not_attempted": list(self.not_attempted),
+            "skipped_links": list(self.skipped_links),
         }
 
 

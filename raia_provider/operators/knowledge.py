@@ -88,7 +88,7 @@ class RaiaSyncKnowledgeOperator(RaiaBaseOperator):
 
         {"agent_id": "...", "asset_uri": "raia://us/agents/.../files", "dry_run": False,
          "plan": {"add": 1, "replace": 1, "remove": 1, "keep": 10},
-         "documents": 12, "uploaded": 2, "uploaded_bytes": 5120, "deleted": 2,
+         "documents": 12, "skipped_links": [], "uploaded": 2, "uploaded_bytes": 5120, "deleted": 2,
          "uploaded_files": [{"name": "faq.md", "file_id": "...", "action": "replace", "bytes": 2048,
                              "vector_store_status": "processing"}, ...],
          "deleted_file_ids": ["...", "..."], "failed": [], "still_processing": [],
@@ -104,6 +104,9 @@ class RaiaSyncKnowledgeOperator(RaiaBaseOperator):
     :param include: glob(s) a document's relative path must match; default ``"**"``, everything (templated).
     :param exclude: glob(s) that leave a document out (templated).
     :param dry_run: only plan and log; change nothing at raia and write no manifest.
+    :param follow_symlinks: also read symbolic links (to files or folders) whose target is outside
+        ``source``. By default they are skipped, logged and listed in the summary's ``skipped_links``: a
+        link planted in the folder must not send any file the worker can read to the agent.
     :param max_delete_ratio: the largest share (0 to 1) of the agent's files a run may remove because their
         document is gone; default 0.5. ``1.0`` allows emptying the agent.
     :param manifest_variable: the Airflow Variable holding the manifest; default
@@ -124,6 +127,7 @@ class RaiaSyncKnowledgeOperator(RaiaBaseOperator):
         include: str | Sequence[str] = "**",
         exclude: str | Sequence[str] = (),
         dry_run: bool = False,
+        follow_symlinks: bool = False,
         max_delete_ratio: float = 0.5,
         manifest_variable: str | None = None,
         poll_interval: float | timedelta = 10.0,
@@ -138,6 +142,8 @@ class RaiaSyncKnowledgeOperator(RaiaBaseOperator):
             raise RaiaInputError("argument 'source' is required: the folder (or object-storage prefix) to mirror.")
         if not isinstance(dry_run, bool):
             raise RaiaInputError(f"argument 'dry_run' must be True or False; got {dry_run!r}.")
+        if not isinstance(follow_symlinks, bool):
+            raise RaiaInputError(f"argument 'follow_symlinks' must be True or False; got {follow_symlinks!r}.")
         if isinstance(max_delete_ratio, bool) or not isinstance(max_delete_ratio, int | float):
             raise RaiaInputError(f"argument 'max_delete_ratio' must be a number from 0 to 1; got {max_delete_ratio!r}.")
         if not 0 <= max_delete_ratio <= 1:
@@ -148,6 +154,7 @@ class RaiaSyncKnowledgeOperator(RaiaBaseOperator):
         self.include = check_globs("include", include) if _literal(include) else include
         self.exclude = check_globs("exclude", exclude) if _literal(exclude) else exclude
         self.plan_only = dry_run  # BaseOperator.dry_run() is a method
+        self.follow_symlinks = follow_symlinks
         self.max_delete_ratio = float(max_delete_ratio)
         self.manifest_variable = manifest_variable or manifest_variable_for(conn_id)
         self.poll_interval = seconds(poll_interval, "poll_interval", owner)
@@ -167,9 +174,15 @@ class RaiaSyncKnowledgeOperator(RaiaBaseOperator):
         :raises RaiaUnsafeSyncError: before any change, if the plan removes more than ``max_delete_ratio``.
         :raises RaiaPartialFailureError: if some documents failed while the others were synced.
         """
-        documents = list_documents(
-            self.source, check_globs("include", self.include), check_globs("exclude", self.exclude)
+        listing = list_documents(
+            self.source,
+            check_globs("include", self.include),
+            check_globs("exclude", self.exclude),
+            follow_symlinks=self.follow_symlinks,
         )
+        documents = listing.documents
+        for link in listing.skipped_links:
+            self.log.warning("Skipped %s: a symbolic link to outside the source (follow_symlinks=False)", link)
         store = VariableManifestStore(self.manifest_variable)
         manifest = store.load()
         hashed = [HashedDocument(document, self._hash(document, manifest)) for document in documents]
@@ -180,6 +193,7 @@ class RaiaSyncKnowledgeOperator(RaiaBaseOperator):
         asset_uri = knowledge_uri(region=self.hook.settings.region, agent_id=agent.id)
         self._log_plan(plan, len(documents))
         summary = _summary(plan, len(documents), agent.id, asset_uri, store.where, dry_run=self.plan_only)
+        summary["skipped_links"] = listing.skipped_links
         if self.plan_only:
             self.log.info("dry_run=True: nothing was changed at raia")
             return summary

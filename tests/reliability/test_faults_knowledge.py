@@ -35,7 +35,7 @@ from tests.reliability.fault_matrix import (
     refuse_connections,
     settle,
 )
-from tests.task_doubles import FakeTI
+from tests.task_doubles import FakeOutletEvents, FakeTI, FakeVariables
 
 pytestmark = pytest.mark.integration
 
@@ -51,36 +51,14 @@ SHORT_WAIT = 1.0
 SHORT_POLL = 0.2
 
 
-class Variables:
-    """``airflow.sdk.Variable`` over a dict: the manifest survives from one run (or try) to the next."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-    def set(self, key: str, value: str, description: str | None = None) -> None:
-        self.values[key] = value
+class Variables(FakeVariables):
+    """The manifest the sync keeps in its Variable, read back."""
 
     def manifest(self) -> dict[str, Any]:
         return dict(json.loads(self.values[MANIFEST]))
 
 
-class OutletEvents:
-    """``context["outlet_events"]``: what the run emitted on its asset alias."""
-
-    def __init__(self) -> None:
-        self.added: list[dict[str, Any] | None] = []
-
-    def __getitem__(self, alias: Any) -> Any:
-        events = self
-
-        class Accessor:
-            def add(self, asset: Any, extra: dict[str, Any] | None = None) -> None:
-                events.added.append(extra)
-
-        return Accessor()
+OutletEvents = FakeOutletEvents
 
 
 @pytest.fixture

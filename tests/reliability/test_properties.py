@@ -308,7 +308,9 @@ def base_urls(draw: st.DrawFn) -> str:
 
 def _settings(host: str | None = None, key: str = "sk-" + "a" * 24, extra: Any = None) -> RaiaConnectionSettings:
     conn = Connection(conn_id="prop", conn_type="raia", host=host, password=key)
-    return RaiaConnectionSettings.from_connection(conn, {} if extra is None else extra)
+    # URL building is the property here: plain http:// to any generated host is opted in (the refusal of
+    # clear text to a non-loopback host is tested in tests/unit/test_hostile_inputs.py).
+    return RaiaConnectionSettings.from_connection(conn, {"allow_insecure_http": True} if extra is None else extra)
 
 
 def _sent_urls(url: str, params: dict[str, str]) -> list[str]:

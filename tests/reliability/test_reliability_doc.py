@@ -33,6 +33,12 @@ def column_of(module: str) -> Column:
     return column
 
 
+def section(title: str) -> str:
+    """The text of the page's ``## title`` section, up to the next ``##`` heading."""
+    assert f"\n## {title}\n" in DOC_TEXT, f"docs/reliability.md has no section '## {title}'"
+    return DOC_TEXT.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
 def table_under(heading: str, text: str) -> list[list[str]]:
     """The body rows of the first table after ``### heading``, as lists of stripped cells."""
     match = re.search(rf"^### {re.escape(heading)}\n(.*?)(?=^#|\Z)", text, re.MULTILINE | re.DOTALL)
@@ -86,7 +92,7 @@ def test_the_totals_are_the_matrix_and_catalogue_as_tested() -> None:
 def test_the_doc_lists_every_bad_input_case() -> None:
     from tests.reliability.test_bad_input import CASES
 
-    listed = re.findall(r"^\| `([a-z0-9-]+)` \|", DOC.read_text("utf-8"), re.MULTILINE)
+    listed = re.findall(r"^\| `([a-z0-9-]+)` \|", section("Bad input"), re.MULTILINE)
 
     assert listed == [case.id for case in CASES]
 
@@ -149,9 +155,11 @@ def _claims() -> list[tuple[str, tuple[object, ...]]]:
     from raia_provider._core.polling import POLL_RETRY_POLICY
     from raia_provider._core.responses import _SNIPPET
     from raia_provider._core.retry import RetryPolicy
-    from raia_provider._core.wire import Timeouts
+    from raia_provider._core.wire import WireLimits
     from raia_provider.operations.conversations import CreateConversation
     from raia_provider.testing.emulator.contract import SERVED_OPERATIONS
+    from tests.hostile.cases import CASES as CASES_HOSTILE
+    from tests.hostile.test_operators import PATHS as PATHS_HOSTILE
     from tests.reliability.fault_matrix import ATTEMPTS, BURST, READ_TIMEOUT, RETRY_AFTER
     from tests.reliability.test_bad_input import CASES
     from tests.reliability.test_faults_batch import ROWS_IN_BATCH
@@ -225,7 +233,7 @@ def _claims() -> list[tuple[str, tuple[object, ...]]]:
             (str(title_limit), *f"{context_limit:,}".split(",")),
         ),
         (r"(\d+(?:\.\d+)?) s in the test\b", (f"{READ_TIMEOUT:g}",)),
-        (r"(\d+) s by default|\((\d+) s;", (f"{Timeouts().read:g}",)),
+        (r"(\d+) s by default|\((\d+) s;", (f"{WireLimits().read:g}",)),
         (r"emulator's (\d+)\n?\s*agent-key operations|same (\d+) operations", (str(len(SERVED_OPERATIONS)),)),
         # The secret-key section.
         (r"(\d+) paths\. It looks", (str(secret_paths),)),
@@ -242,6 +250,10 @@ def _claims() -> list[tuple[str, tuple[object, ...]]]:
         (r"\| bad inputs tried \| (\d+),", (str(len(CASES)),)),
         (r"\| secret-handling paths \| (\d+),", (str(secret_paths),)),
         (r"\| hypothesis properties \| (\d+) tests", (str(len(properties)),)),
+        (
+            r"\| hostile answers \| (\d+), each against both transports and (\d+) task paths",
+            (str(len(CASES_HOSTILE)), str(len(PATHS_HOSTILE))),
+        ),
     ]
 
 
@@ -285,7 +297,7 @@ def test_no_number_on_the_page_goes_unchecked() -> None:
 def test_the_catalogue_rows_are_the_cases() -> None:
     from tests.reliability.test_bad_input import CASES
 
-    rows = [line for line in DOC_TEXT.splitlines() if re.match(r"^\| `[a-z0-9-]+` \|", line)]
+    rows = [line for line in section("Bad input").splitlines() if re.match(r"^\| `[a-z0-9-]+` \|", line)]
 
     assert rows == [
         f"| `{case.id}` | {case.entry} | `{case.argument}` | {case.wrong} | `{case.error.__name__}` |" for case in CASES
@@ -313,3 +325,17 @@ def test_the_quoted_messages_are_the_real_ones_word_for_word(row_id: str, matrix
         hook.close()
 
     assert _quoted_for(row.error.__name__) in str(raised.value)  # type: ignore[union-attr]
+
+
+def test_the_hostile_table_lists_every_hostile_case_with_its_error() -> None:
+    from tests.hostile.cases import CASES as HOSTILE
+
+    rows = [
+        line.split("|")[1:4]
+        for line in section("Hostile servers").splitlines()
+        if re.match(r"^\| `[a-z0-9-]+` \|", line)
+    ]
+
+    assert [row[0].strip().strip("`") for row in rows] == [case.id for case in HOSTILE]
+    for row, case in zip(rows, HOSTILE, strict=True):
+        assert row[2].strip().startswith(f"`{case.error.__name__}`"), (case.id, row)

@@ -78,9 +78,13 @@ def test_check_globs_rejects_a_blank_single_glob() -> None:
 # list_documents on a local folder
 
 
+def listed(*args: Any, **kwargs: Any) -> list[SourceDocument]:
+    return list_documents(*args, **kwargs).documents
+
+
 @pytest.mark.parametrize("source_type", [str, Path])
 def test_local_folder_lists_every_visible_file_sorted(folder: Path, source_type: Any) -> None:
-    documents = list_documents(source_type(folder), ["**"], [])
+    documents = listed(source_type(folder), ["**"], [])
     assert relatives(documents) == [
         "drafts/draft.md",
         "guide/deeper/deep.md",
@@ -91,7 +95,7 @@ def test_local_folder_lists_every_visible_file_sorted(folder: Path, source_type:
 
 
 def test_local_document_fields(folder: Path) -> None:
-    (document,) = list_documents(folder, ["guide/nested.md"], [])
+    (document,) = listed(folder, ["guide/nested.md"], [])
     path = folder / "guide" / "nested.md"
     assert document.relative == "guide/nested.md"
     assert document.name == "nested.md"
@@ -102,30 +106,30 @@ def test_local_document_fields(folder: Path) -> None:
 
 
 def test_double_star_include_matches_top_level_and_nested_files(folder: Path) -> None:
-    documents = list_documents(folder, ["**/*.md"], [])
+    documents = listed(folder, ["**/*.md"], [])
     assert relatives(documents) == ["drafts/draft.md", "guide/deeper/deep.md", "guide/nested.md", "top.md"]
 
 
 def test_single_star_include_matches_top_level_only(folder: Path) -> None:
-    assert relatives(list_documents(folder, ["*.md"], [])) == ["top.md"]
+    assert relatives(listed(folder, ["*.md"], [])) == ["top.md"]
 
 
 def test_exclude_leaves_a_folder_out(folder: Path) -> None:
-    documents = list_documents(folder, ["**/*.md"], ["drafts/**"])
+    documents = listed(folder, ["**/*.md"], ["drafts/**"])
     assert relatives(documents) == ["guide/deeper/deep.md", "guide/nested.md", "top.md"]
 
 
 def test_any_include_glob_may_match(folder: Path) -> None:
-    documents = list_documents(folder, ["*.txt", "guide/*.md"], [])
+    documents = listed(folder, ["*.txt", "guide/*.md"], [])
     assert relatives(documents) == ["guide/nested.md", "notes.txt"]
 
 
 def test_no_match_gives_an_empty_list(folder: Path) -> None:
-    assert list_documents(folder, ["**/*.pdf"], []) == []
+    assert listed(folder, ["**/*.pdf"], []) == []
 
 
 def test_hidden_files_and_folders_are_skipped(folder: Path) -> None:
-    names = {document.name for document in list_documents(folder, ["**"], [])}
+    names = {document.name for document in listed(folder, ["**"], [])}
     assert names.isdisjoint({".hidden.md", "config.md", "cached.md"})
     assert "top.md" in names
 
@@ -135,7 +139,7 @@ def test_same_base_name_in_two_folders_is_refused_naming_both(tmp_path: Path) ->
     write(tmp_path, "b/readme.md")
     write(tmp_path, "c/other.md")
     with pytest.raises(RaiaInputError, match="argument 'source'") as raised:
-        list_documents(tmp_path, ["**"], [])
+        listed(tmp_path, ["**"], [])
     message = str(raised.value)
     assert "a/readme.md" in message
     assert "b/readme.md" in message
@@ -145,30 +149,30 @@ def test_same_base_name_in_two_folders_is_refused_naming_both(tmp_path: Path) ->
 def test_name_clash_is_avoided_by_an_exclude(tmp_path: Path) -> None:
     write(tmp_path, "a/readme.md")
     write(tmp_path, "b/readme.md")
-    assert relatives(list_documents(tmp_path, ["**"], ["b/**"])) == ["a/readme.md"]
+    assert relatives(listed(tmp_path, ["**"], ["b/**"])) == ["a/readme.md"]
 
 
 def test_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RaiaInputError, match=r"argument 'source'.*does not exist"):
-        list_documents(tmp_path / "missing", ["**"], [])
+        listed(tmp_path / "missing", ["**"], [])
 
 
 def test_file_given_as_folder_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "a.md")
     with pytest.raises(RaiaInputError, match=r"argument 'source'.*is not a folder"):
-        list_documents(path, ["**"], [])
+        listed(path, ["**"], [])
 
 
 def test_source_of_another_type_is_refused() -> None:
     with pytest.raises(RaiaInputError, match="argument 'source'"):
-        list_documents(42, ["**"], [])
+        listed(42, ["**"], [])
 
 
 # list_documents on an ObjectStoragePath
 
 
 def test_object_storage_folder_lists_like_the_local_one(folder: Path) -> None:
-    documents = list_documents(storage_path(folder), ["**/*.md"], ["drafts/**"])
+    documents = listed(storage_path(folder), ["**/*.md"], ["drafts/**"])
     assert relatives(documents) == ["guide/deeper/deep.md", "guide/nested.md", "top.md"]
     nested = documents[1]
     assert nested.name == "nested.md"
@@ -178,12 +182,12 @@ def test_object_storage_folder_lists_like_the_local_one(folder: Path) -> None:
 
 
 def test_object_storage_url_string_is_listed(folder: Path) -> None:
-    documents = list_documents(f"file://{folder}", ["*.txt"], [])
+    documents = listed(f"file://{folder}", ["*.txt"], [])
     assert relatives(documents) == ["notes.txt"]
 
 
 def test_object_storage_skips_hidden_files_and_folders(folder: Path) -> None:
-    names = {document.name for document in list_documents(storage_path(folder), ["**"], [])}
+    names = {document.name for document in listed(storage_path(folder), ["**"], [])}
     assert names == {"draft.md", "deep.md", "nested.md", "notes.txt", "top.md"}
 
 
@@ -191,18 +195,18 @@ def test_object_storage_name_clash_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "x/same.md")
     write(tmp_path, "y/same.md")
     with pytest.raises(RaiaInputError, match=r"x/same\.md, y/same\.md"):
-        list_documents(storage_path(tmp_path), ["**"], [])
+        listed(storage_path(tmp_path), ["**"], [])
 
 
 def test_object_storage_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RaiaInputError, match="argument 'source'"):
-        list_documents(storage_path(tmp_path / "missing"), ["**"], [])
+        listed(storage_path(tmp_path / "missing"), ["**"], [])
 
 
 def test_object_storage_file_given_as_folder_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "a.md")
     with pytest.raises(RaiaInputError, match=r"argument 'source'.*is a file, not a folder"):
-        list_documents(storage_path(path), ["**"], [])
+        listed(storage_path(path), ["**"], [])
 
 
 # content_hash
@@ -211,7 +215,7 @@ def test_object_storage_file_given_as_folder_is_refused(tmp_path: Path) -> None:
 def test_content_hash_is_the_sha256_of_the_bytes(tmp_path: Path) -> None:
     content = os.urandom(3000) + b"tail"
     write(tmp_path, "blob.bin", content)
-    (document,) = list_documents(tmp_path, ["**"], [])
+    (document,) = listed(tmp_path, ["**"], [])
     assert content_hash(document) == hashlib.sha256(content).hexdigest()
 
 
@@ -221,25 +225,25 @@ def test_content_hash_reads_in_chunks(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(module, "HASH_CHUNK", 7)
     content = b"0123456789" * 5
     write(tmp_path, "blob.bin", content)
-    (document,) = list_documents(tmp_path, ["**"], [])
+    (document,) = listed(tmp_path, ["**"], [])
     assert content_hash(document) == hashlib.sha256(content).hexdigest()
 
 
 def test_content_hash_of_an_empty_file(tmp_path: Path) -> None:
     write(tmp_path, "empty.md", b"")
-    (document,) = list_documents(tmp_path, ["**"], [])
+    (document,) = listed(tmp_path, ["**"], [])
     assert document.size == 0
     assert content_hash(document) == hashlib.sha256(b"").hexdigest()
 
 
 def test_content_hash_through_object_storage(folder: Path) -> None:
-    (document,) = list_documents(storage_path(folder), ["top.md"], [])
+    (document,) = listed(storage_path(folder), ["top.md"], [])
     assert content_hash(document) == hashlib.sha256(b"top").hexdigest()
 
 
 def test_content_hash_of_a_vanished_file_raises(tmp_path: Path) -> None:
     path = write(tmp_path, "gone.md")
-    (document,) = list_documents(tmp_path, ["**"], [])
+    (document,) = listed(tmp_path, ["**"], [])
     path.unlink()
     with pytest.raises(FileNotFoundError):
         content_hash(document)

@@ -159,6 +159,7 @@ def test_glob_uploads_matching_files_in_sorted_order_with_exact_form(raia: FakeR
         "skipped": 0,
         "failed": [],
         "not_attempted": [],
+        "skipped_links": [],
     }
     assert [call[0] for call in raia.calls] == ["POST"] * 5  # auto: no PUT, no list
 
