@@ -64,3 +64,13 @@ class FakeOutletEvents:
                 events.added.append(extra)
 
         return Accessor()
+
+
+class FakeClock:
+    """A clock the test moves by hand (``clock.now += seconds``); call it for the time."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -134,8 +134,7 @@ def _expand_local(text: str, follow_symlinks: bool, skipped: list[str]) -> Itera
         matches = [match for match in found if inside.admits(match)]
         skipped.extend(inside.skipped)
         if not matches:
-            outside = f" ({len(inside.skipped)} link(s) to outside it skipped)" if inside.skipped else ""
-            raise RaiaInputError(f"argument 'paths': the pattern {text!r} matches no file{outside}.")
+            raise RaiaInputError(f"argument 'paths': the pattern {text!r} matches no file{_links_note(inside)}.")
         for match in matches:
             yield match, Path(match)
     elif os.path.isdir(text):
@@ -147,12 +146,16 @@ def _expand_local(text: str, follow_symlinks: bool, skipped: list[str]) -> Itera
         )
         skipped.extend(inside.skipped)
         if not children:
-            outside = f" ({len(inside.skipped)} link(s) to outside it skipped)" if inside.skipped else ""
-            raise RaiaInputError(f"argument 'paths': the directory {text!r} contains no file{outside}.")
+            raise RaiaInputError(f"argument 'paths': the directory {text!r} contains no file{_links_note(inside)}.")
         for child in children:
             yield child, Path(child)
     else:
         yield text, Path(text)  # checked by file_part: exists, is a file, readable
+
+
+def _links_note(inside: SourceRoot) -> str:
+    """Why a pattern or folder that did hold files yields none: the links to outside it that were skipped."""
+    return f" ({len(inside.skipped)} link(s) to outside it skipped)" if inside.skipped else ""
 
 
 def _fixed_folder(pattern: str) -> str:

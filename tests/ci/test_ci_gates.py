@@ -55,14 +55,25 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _copy_repo(tmp_path_factory.mktemp("ci-scratch"))
 
 
+def environment(*, ci: bool, **env: str) -> dict[str, str]:
+    """This process's environment without pytest's and CI's variables, plus ``env`` (and ``CI=true`` if ``ci``)."""
+    chosen = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "CI"))}
+    chosen.update(env)
+    if ci:
+        chosen["CI"] = "true"
+    return chosen
+
+
 def run(copy: Path, command: str, stages: str, *, ci: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
     """Run ``command`` (``.ci/run`` or a script) in the copy with only ``stages``; return what it did."""
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "CI"))}
-    environment.update(RAIA_STAGES=stages, RAIA_REUSE_VENV=str(VENV), **env)
-    if ci:
-        environment["CI"] = "true"
     return subprocess.run(
-        [str(copy / command)], cwd=copy, env=environment, capture_output=True, text=True, timeout=600, check=False
+        [str(copy / command)],
+        cwd=copy,
+        env=environment(ci=ci, RAIA_STAGES=stages, RAIA_REUSE_VENV=str(VENV), **env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -155,14 +166,10 @@ def test_a_missing_browser_fails_ci_and_is_a_shown_skip_elsewhere(scratch: Path)
 
 
 def _collect_browser_tests(*, ci: bool) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "CI"))}
-    environment["RAIA_CHROMIUM"] = MISSING_BROWSER
-    if ci:
-        environment["CI"] = "true"
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/e2e/test_browser_e2e.py"],
         cwd=REPO,
-        env=environment,
+        env=environment(ci=ci, RAIA_CHROMIUM=MISSING_BROWSER),
         capture_output=True,
         text=True,
         timeout=300,

@@ -13,19 +13,10 @@ import requests
 
 from raia_provider.testing.emulator.server import RaiaEmulator
 from raia_provider.testing.emulator.state import Agent, EmulatorConfig, EmulatorState
+from tests.task_doubles import FakeClock
 
 if TYPE_CHECKING:
     from conftest import Api
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class PauseProbe:

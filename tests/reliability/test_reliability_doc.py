@@ -21,6 +21,7 @@ from raia_provider._core.retry import RetryPolicy
 from raia_provider.hooks.raia import RaiaHook
 from raia_provider.testing import RaiaEmulator
 from tests.reliability.fault_matrix import ROWS, Column, covered_rows
+from tests.task_doubles import FakeClock
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 DOC_TEXT = DOC.read_text("utf-8")
@@ -111,16 +112,6 @@ def _tests_in(module: str) -> list[Callable[..., Any]]:
     return [getattr(loaded, name) for name in dir(loaded) if name.startswith("test_")]
 
 
-class FakeClock:
-    """A wall clock the caller moves."""
-
-    def __init__(self) -> None:
-        self.time = 0.0
-
-    def __call__(self) -> float:
-        return self.time
-
-
 def _reads_beyond_timeout_over_interval() -> int:
     """How many reads past ``timeout / poll_interval`` the poll loop makes at most (the first, the last).
 
@@ -130,7 +121,7 @@ def _reads_beyond_timeout_over_interval() -> int:
 
     worst = 0.0
     for timeout, interval in ((1.0, 0.25), (1.0, 0.3), (10.0, 3.0), (5.0, 5.0), (2.0, 7.0)):
-        clock = FakeClock()
+        clock = FakeClock(0.0)
         steps = poll_steps(PollTarget.prompt("p"), poll_interval=interval, end_time=timeout, now=clock)
         reads, step = 0, next(steps)
         with contextlib.suppress(StopIteration):
@@ -139,7 +130,7 @@ def _reads_beyond_timeout_over_interval() -> int:
                     reads += 1
                     step = steps.send(Reading("pending"))
                 else:
-                    clock.time += step
+                    clock.now += step
                     step = next(steps)
         worst = max(worst, reads - timeout / interval)
     return math.ceil(worst)
