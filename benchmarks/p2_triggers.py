@@ -24,12 +24,12 @@ poll interval (as a triggerer picks them up over time; ``--spread 0`` starts the
   it, so that the triggers cannot hide in memory the set-up freed.
 * Python heap per trigger: a cross-check of RSS that allocator slack cannot hide, from 100 more triggers run
   under ``tracemalloc`` on a loop of their own before the baseline (then cancelled).
-* Also shown: CPU per poll, failed reads (a poll that raised; must be 0), the connections httpx opened
-  in the window (counted at ``httpcore.AsyncConnectionPool.create_connection``) and the sockets this
+* Also shown: CPU per poll, failed reads (a poll that raised; must be 0), the connections aiohttp opened
+  in the window (counted at ``aiohttp.TCPConnector._create_connection``) and the sockets this
   process holds at its end, and how long the start took.
 * Reference, after the run: the CPU of one request alone on a loop at the same pace (one every
-  ``interval / triggers`` seconds), with a bare ``httpx.AsyncClient`` and with the trigger's own read, to
-  tell what the provider adds from what httpx costs on the machine.
+  ``interval / triggers`` seconds), with a bare ``httpx.AsyncClient``, a bare ``aiohttp.ClientSession`` and
+  the trigger's own read, to tell what the provider adds from what the HTTP client costs on the machine.
 * End: 90 % of the prompts are completed through the control API and their triggers must yield exactly one
   ``success`` event; the other 10 % are cancelled (as the triggerer does when a task is cleared) and must end
   with ``CancelledError``; either way the trigger's hook must have let go of its HTTP client.
@@ -106,10 +106,10 @@ class Measured:
     :param polls: polls the emulator received in the window, per prompt id.
     :param failed_reads: poll reads that failed (logged as retried) in the window, and over the whole run.
     :param sockets: sockets this process held open at the end of the window.
-    :param connections_opened: connections httpx opened during the window.
+    :param connections_opened: connections aiohttp opened during the window.
     :param heap_per_trigger: Python heap (tracemalloc) each trigger holds, in KiB (see :func:`heap_pass`).
-    :param reference: CPU ms per request of a bare httpx GET and of the trigger's read, alone on a loop at the
-        same pace (see :func:`reference_pass`).
+    :param reference: CPU ms per request of a bare httpx GET, a bare aiohttp GET and the trigger's read, alone
+        on a loop at the same pace (see :func:`reference_pass`).
     :param succeeded: triggers that yielded exactly one ``success`` event for their prompt.
     :param cancelled: triggers cancelled that ended with ``CancelledError`` and released their client.
     :param problems: anything else, one line each.
@@ -127,7 +127,7 @@ class Measured:
     sockets: int = 0
     connections_opened: int = 0
     heap_per_trigger: float = 0.0
-    reference: tuple[float, float] = (0.0, 0.0)
+    reference: tuple[float, float, float] = (0.0, 0.0, 0.0)
     succeeded: int = 0
     cancelled: int = 0
     problems: list[str] = field(default_factory=list)
@@ -204,25 +204,25 @@ class FailedReads(logging.Filter):
 
 
 class ConnectionCounter:
-    """Counts the connections httpx opens (``httpcore.AsyncConnectionPool.create_connection``) until stopped."""
+    """Counts the connections aiohttp opens (``aiohttp.TCPConnector._create_connection``) until stopped."""
 
     def __init__(self) -> None:
-        import httpcore
+        import aiohttp
 
         self.count = 0
-        self._pool = httpcore.AsyncConnectionPool
-        self._original = self._pool.create_connection
+        self._connector = aiohttp.TCPConnector
+        self._original = self._connector._create_connection
         original = self._original
 
-        def counting(pool: Any, origin: Any) -> Any:
+        async def counting(connector: Any, *args: Any, **kwargs: Any) -> Any:
             self.count += 1
-            return original(pool, origin)
+            return await original(connector, *args, **kwargs)
 
-        self._pool.create_connection = counting  # type: ignore[method-assign,assignment]
+        self._connector._create_connection = counting  # type: ignore[method-assign]
 
     def stop(self) -> int:
         """Stop counting; return the count."""
-        self._pool.create_connection = self._original  # type: ignore[method-assign]
+        self._connector._create_connection = self._original  # type: ignore[method-assign]
         return self.count
 
 
@@ -510,17 +510,19 @@ async def finish(triggers: list[Started], control: Any, options: Options, result
         one.task.cancel()
 
 
-async def reference_pass(prompt_id: str, running: RunningEmulator, options: Options) -> tuple[float, float]:
+async def reference_pass(prompt_id: str, running: RunningEmulator, options: Options) -> tuple[float, float, float]:
     """CPU per request of one poll, alone on a loop, at the pace the triggers poll together (for reference).
 
     Sends ``options.triggers`` reads of a pending prompt one after another, ``poll_interval / triggers``
-    seconds apart: first with a bare ``httpx.AsyncClient`` (the floor of any httpx-based poll), then the
-    trigger's own read (``PollTarget.aread`` through a single-attempt ``RaiaHook``). Returns both, in ms.
+    seconds apart: with a bare ``httpx.AsyncClient`` (what the provider used before), with a bare
+    ``aiohttp.ClientSession`` (the floor of the provider's transport), then the trigger's own read
+    (``PollTarget.aread`` through a single-attempt ``RaiaHook``). Returns the three, in ms.
 
     :param prompt_id: a pending prompt.
     :param running: the emulator process.
     :param options: the run's options.
     """
+    import aiohttp
     import httpx
 
     from raia_provider._core.polling import PollTarget
@@ -531,18 +533,23 @@ async def reference_pass(prompt_id: str, running: RunningEmulator, options: Opti
     url = f"{running.base_url}/prompts/{prompt_id}/response-on"
     headers = {"Agent-Secret-Key": running.key}
     client = httpx.AsyncClient()
+    session = aiohttp.ClientSession()
     hook = RaiaHook(retry_policy=SINGLE_ATTEMPT)
     target = PollTarget.prompt(prompt_id)
 
-    async def bare() -> None:
+    async def bare_httpx() -> None:
         (await client.get(url, headers=headers)).json()
+
+    async def bare_aiohttp() -> None:
+        async with session.get(url, headers=headers) as response:
+            await response.json()
 
     async def trigger_read() -> None:
         await target.aread(hook)
 
     costs: list[float] = []
     try:
-        for read in (bare, trigger_read):
+        for read in (bare_httpx, bare_aiohttp, trigger_read):
             for _ in range(20):  # connection and caches warm
                 await read()
             cpu = cpu_seconds()
@@ -552,8 +559,9 @@ async def reference_pass(prompt_id: str, running: RunningEmulator, options: Opti
             costs.append(1000 * (cpu_seconds() - cpu) / options.triggers)
     finally:
         await client.aclose()
+        await session.close()
         await hook.aclose()
-    return costs[0], costs[1]
+    return costs[0], costs[1], costs[2]
 
 
 def run(running: RunningEmulator, options: Options) -> Measured:
@@ -641,25 +649,27 @@ def report(measured: Measured, options: Options) -> Report:
             detail=f"{polls} polls in the window ({polls / measured.window:.0f}/s)",
         )
     )
-    bare, read = measured.reference
+    bare_httpx, bare_aiohttp, read = measured.reference
     rate = polls / measured.window if polls else n / interval
-    out.add(
-        Figure(
-            "P2",
-            "reference: bare httpx GET, CPU per request",
-            bare,
-            "ms",
-            detail=f"alone on a loop, one every {1000 * interval / n:.0f} ms; at {rate:.0f}/s that alone is "
-            f"{bare * rate / 10:.0f} % of a core",
+    pace = f"alone on a loop, one every {1000 * interval / n:.0f} ms"
+    for name, cost in (("httpx AsyncClient", bare_httpx), ("aiohttp ClientSession", bare_aiohttp)):
+        out.add(
+            Figure(
+                "P2",
+                f"reference: bare {name} GET, CPU per request",
+                cost,
+                "ms",
+                detail=f"{pace}; at {rate:.0f}/s that alone is {cost * rate / 10:.0f} % of a core",
+            )
         )
-    )
     out.add(
         Figure(
             "P2",
             "reference: the trigger's read alone, CPU per request",
             read,
             "ms",
-            detail="PollTarget.aread through a single-attempt RaiaHook, same pace",
+            detail=f"PollTarget.aread through a single-attempt RaiaHook, same pace; "
+            f"{read * rate / 10:.0f} % of a core at {rate:.0f}/s",
         )
     )
     counts = [measured.polls.get(prompt_id, 0) for prompt_id in measured.polls] + [0] * (n - len(measured.polls))

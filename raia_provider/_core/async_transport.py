@@ -1,16 +1,17 @@
-"""The non-blocking transport for triggers: ``httpx.AsyncClient`` (already installed with Airflow).
+"""The non-blocking transport for triggers: ``aiohttp.ClientSession`` (what Airflow's ``HttpAsyncHook`` uses).
 
-Every hook on an event loop shares that loop's one client, so a triggerer running 1,000 raia triggers
-holds one SSL context and one pool of keep-alive connections, not 1,000 of each (an httpx client with
-its SSL context costs about 0.85 MiB and 10-30 ms of CPU to build; see ``docs/performance.md``, P2). Nothing
-that differs between hooks lives on the shared client: the URL, the key and the timeouts travel with each
-request, and cookies are never stored (they would otherwise cross from one connection's requests to
-another's). Redirects are never followed (httpx's default, kept); the whole answer, streamed up to the
-size limit, must arrive before its deadline (``asyncio.timeout``), however slowly its bytes come.
+aiohttp parses answers in C: a poll costs a triggerer about 0.3-0.4 ms of CPU where httpx took 1.4-3.1 ms,
+which is what lets 1,000 waits share a tenth of a core (``docs/performance.md``, P2). Every hook on an event
+loop shares that loop's one session, so a triggerer running 1,000 raia triggers holds one SSL context and one
+pool of keep-alive connections, not 1,000 of each. Nothing that differs between hooks lives on the shared
+session: the URL, the key and the timeouts travel with each request, and cookies are never stored (they would
+otherwise cross from one connection's requests to another's). Redirects are never followed
+(``allow_redirects=False``); the whole answer, streamed up to the size limit, must arrive before its deadline
+(``asyncio.timeout``), however slowly its bytes come.
 
-Who closes the shared client: the transports that use it count themselves in and out, and the last one to
+Who closes the shared session: the transports that use it count themselves in and out, and the last one to
 close on a loop closes it (so a test's or a task's ``asyncio.run`` ends with no connection left open). A
-client belongs to the loop it was created on and is never used on another one: the registry is keyed by
+session belongs to the loop it was created on and is never used on another one: the registry is keyed by
 the loop, weakly, and a transport whose loop is no longer the running one is abandoned (counted out
 without awaiting anything on the dead loop) by the hook, which then opens a transport on the current loop.
 """
@@ -18,16 +19,21 @@ without awaiting anything on the dead loop) by the hook, which then opens a tran
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import weakref
-from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Final
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from raia_provider._core.operation import PreparedRequest
-from raia_provider._core.responses import RawResponse
+from raia_provider._core.request_gate import RequestGate
+from raia_provider._core.responses import RawResponse, parse_retry_after
+from raia_provider._core.retry import RETRY_AFTER_CAP
 from raia_provider._core.settings import RaiaConnectionSettings
 from raia_provider._core.wire import (
     CHUNK_BYTES,
@@ -41,77 +47,117 @@ from raia_provider._core.wire import (
 )
 from raia_provider.exceptions import RaiaError
 
-#: Requests one event loop sends at once, and connections it keeps open: httpx's default connection limit,
-#: which each hook had alone before hooks shared a client. 1,000 triggers polling every 5 s need a handful;
-#: when they all poll at once (a triggerer restart) the rest wait their turn in an asyncio semaphore (first
-#: come, first served; no timeout of its own, as every request ahead is bounded by its timeouts), never in
-#: httpx's pool, whose bookkeeping costs queued requests times connections on every change: 1,000 polls
-#: queued there saturate a core and time out (``benchmarks/p2_triggers.py --spread 0``).
+#: Requests one event loop sends at once, and connections it keeps open. 1,000 triggers polling every 5 s
+#: need a handful; when they all poll at once (a triggerer restart) the rest wait their turn in an asyncio
+#: semaphore (first come, first served), outside the answer's deadline, so that a request's deadline counts
+#: from when it is sent, not from when it joined the queue.
 MAX_IN_FLIGHT: Final = 100
+#: How long a connection's waits all pause after a 429 that gives no Retry-After, in seconds.
+PAUSE_WITHOUT_RETRY_AFTER: Final = 1.0
 #: Seconds an idle connection is kept for reuse: under the 5 s after which Node.js (raia's API is NestJS) and
 #: uvicorn (the emulator) close idle connections by default, so that a request never races the server closing
-#: the connection it picked ("Server disconnected without sending a response"). A shared pool holds
-#: connections of every idle age; 1,000 triggers polling every 5 s keep a few of them busy all the time.
+#: the connection it picked ("Server disconnected"). A shared pool holds connections of every idle age; 1,000
+#: triggers polling every 5 s keep a few of them busy all the time.
 KEEPALIVE_EXPIRY: Final = 4.0
 
 
 @dataclass
 class _Shared:
-    """One event loop's client, the gate in front of it, and how many open transports use it."""
+    """One event loop's session, the gate in front of it, its connections' rate gates, and its users."""
 
-    client: httpx.AsyncClient
+    session: aiohttp.ClientSession
     gate: asyncio.Semaphore
     users: int = 0
+    rates: dict[tuple[str, str, float | None], RequestGate] = field(default_factory=dict)
+
+    def rate_gate(self, settings: RaiaConnectionSettings) -> RequestGate:
+        """The rate gate every transport on this loop shares for ``settings``' connection (created on first use)."""
+        key = (settings.conn_id, settings.base_url, settings.requests_per_second)
+        gate = self.rates.get(key)
+        if gate is None:
+            gate = self.rates[key] = RequestGate(settings.requests_per_second, spread_notice=_spread_notice(settings))
+        return gate
 
 
-#: The shared client of each event loop that has one. Weak keys: a loop that is garbage collected takes
-#: its entry with it; entries of closed loops are dropped when a client is created for a new loop.
+def _spread_notice(settings: RaiaConnectionSettings) -> str:
+    budget = settings.requests_per_second
+    limit = f"its rate budget of {budget:g} requests/s" if budget else "the pace raia's 429 answers set"
+    return (
+        f"raia connection {settings.conn_id!r}: requests now wait for their turn within {limit} (this one "
+        "{wait} s); the waits on this connection are spread out to stay within it, so each polls less often "
+        "than its poll_interval. Said once per triggerer (or task) and connection."
+    )
+
+
+#: The shared session of each event loop that has one. Weak keys: a loop that is garbage collected takes
+#: its entry with it; entries of closed loops are dropped when a session is created for a new loop.
 _SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Shared] = weakref.WeakKeyDictionary()
 #: Loops may run in several threads; the registry is touched once per transport, never per request.
 _LOCK = threading.Lock()
 
 
-def _new_client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(
+def _new_connector() -> aiohttp.BaseConnector:
+    return aiohttp.TCPConnector(limit=MAX_IN_FLIGHT, limit_per_host=0, keepalive_timeout=KEEPALIVE_EXPIRY)
+
+
+def _new_session() -> aiohttp.ClientSession:
+    session = aiohttp.ClientSession(
         headers=common_headers(),
-        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # stores none
-        # As many kept as opened: with fewer, httpx closes every connection a request leaves once the pool
-        # is over the keep-alive count, and a busy loop opens one per request.
-        limits=httpx.Limits(
-            max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT, keepalive_expiry=KEEPALIVE_EXPIRY
-        ),
+        cookie_jar=aiohttp.DummyCookieJar(),  # stores none
+        connector=_new_connector(),
+        # Not trust_env: it costs two thread-pool round trips per request (a netrc read and a proxy lookup); the
+        # proxy from the environment is looked up once per transport instead (see _environment_proxy).
+        trust_env=False,
+        # No session-wide total: each request brings its own timeouts.
+        timeout=aiohttp.ClientTimeout(total=None),
     )
+    # aiohttp quietly resends a GET, PUT or DELETE once when its connection drops; the provider's retry policy
+    # alone decides what is retried, when, and how often (and logs it). No public switch exists (3.12-3.14).
+    session._retry_connection = False
+    return session
+
+
+def _discard(session: aiohttp.ClientSession) -> None:
+    """Let go of a session whose loop is closed or not running, without awaiting anything on that loop."""
+    connector = session.connector
+    session.detach()  # a detached session is closed, and does not warn about itself when collected
+    if connector is not None:
+        # Closes the sockets now (the loop that would await their shutdown is gone); the public close() would
+        # schedule that wait on the dead loop.
+        connector._close()
 
 
 def _acquire(loop: asyncio.AbstractEventLoop) -> _Shared:
-    """Count a user in on ``loop``'s shared client, creating the client first if the loop has none."""
+    """Count a user in on ``loop``'s shared session, creating the session first if the loop has none."""
     with _LOCK:
         shared = _SHARED.get(loop)
-        if shared is None or shared.client.is_closed:
-            # A closed loop's client (a hook never closed) can never be used again; letting go of it lets the
+        if shared is None or shared.session.closed:
+            # A closed loop's session (a hook never closed) can never be used again; letting go of it lets the
             # garbage collector release its sockets, which hold that loop and would keep the weak key alive.
             for stale in [other for other in list(_SHARED) if other.is_closed()]:
-                _SHARED.pop(stale, None)
-            shared = _SHARED[loop] = _Shared(_new_client(), asyncio.Semaphore(MAX_IN_FLIGHT))
+                gone = _SHARED.pop(stale, None)
+                if gone is not None:
+                    _discard(gone.session)
+            shared = _SHARED[loop] = _Shared(_new_session(), asyncio.Semaphore(MAX_IN_FLIGHT))
         shared.users += 1
         return shared
 
 
-def _count_out(loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> httpx.AsyncClient | None:
-    """Count a user out; return the client if it was the last one (the caller closes it)."""
+def _count_out(loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> aiohttp.ClientSession | None:
+    """Count a user out; return the session if it was the last one (the caller closes it)."""
     with _LOCK:
         shared = _SHARED.get(loop)
-        if shared is None or shared.client is not client:
+        if shared is None or shared.session is not session:
             return None  # already dropped (its loop closed) or replaced
         shared.users -= 1
         if shared.users > 0:
             return None
         del _SHARED[loop]
-        return client
+        return session
 
 
 def shared_client_users(loop: asyncio.AbstractEventLoop | None = None) -> int:
-    """How many open transports use the shared client of ``loop`` (default: the running loop); 0 if none.
+    """How many open transports use the shared session of ``loop`` (default: the running loop); 0 if none.
 
     :param loop: the event loop.
     """
@@ -120,9 +166,9 @@ def shared_client_users(loop: asyncio.AbstractEventLoop | None = None) -> int:
 
 
 class AsyncTransport:
-    """Send prepared requests with the event loop's shared httpx client; map failures to the provider's exceptions.
+    """Send prepared requests with the event loop's shared aiohttp session; map failures to the provider's exceptions.
 
-    Create it inside a coroutine: it joins the running loop's client.
+    Create it inside a coroutine: it joins the running loop's session.
 
     :param settings: the validated connection.
     :param limits: the timeouts and the answer size limit applied to every call.
@@ -131,17 +177,20 @@ class AsyncTransport:
     def __init__(self, settings: RaiaConnectionSettings, limits: WireLimits) -> None:
         self._settings = settings
         self._limits = limits
-        self._timeout = httpx.Timeout(limits.read, connect=limits.connect)
+        # sock_read bounds each wait for bytes; the whole answer is bounded by the deadline in send().
+        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=limits.connect, sock_read=limits.read)
         self._loop = asyncio.get_running_loop()
         shared = _acquire(self._loop)
-        self._client: httpx.AsyncClient | None = shared.client
+        self._session: aiohttp.ClientSession | None = shared.session
         self._gate = shared.gate
-        self._last_url: tuple[str, httpx.URL] | None = None
+        self._rate = shared.rate_gate(settings)
+        self._last_url: tuple[str, URL] | None = None
+        self._proxy = _environment_proxy(settings.base_url)
 
     @property
     def is_usable(self) -> bool:
         """Whether this transport is open and its loop is the running one (call from a coroutine)."""
-        return self._client is not None and self._loop is asyncio.get_running_loop()
+        return self._session is not None and self._loop is asyncio.get_running_loop()
 
     async def send(self, request: PreparedRequest) -> RawResponse:
         """Send ``request`` once and return raia's answer, whatever its status.
@@ -149,67 +198,98 @@ class AsyncTransport:
         :param request: the prepared request.
         :raises RaiaTimeoutError: if connecting or reading took longer than the timeouts.
         :raises RaiaConnectionError: if no HTTP answer arrived.
+        :raises RaiaResponseTooLargeError: if the body is larger than the limit.
         """
-        client = self._client
-        if client is None:
+        session = self._session
+        if session is None:
             raise RuntimeError("this AsyncTransport is closed")
         failure: RaiaError
         limits = self._limits
+        headers = request_headers(self._settings, request)
+        data: Any = None
+        if request.multipart is not None:
+            data = request.multipart.aiter()  # sent with its exact Content-Length (in headers), not chunked
+        elif request.json is not None:
+            data = _json_bytes(request.json)
+            headers["Content-Type"] = "application/json"
+        await self._rate.acquire()  # the connection's budget, shared by every wait on this loop
         try:
-            upload = request.multipart
             async with self._gate:
                 async with asyncio.timeout(limits.answer_within):  # the whole answer, not each read
-                    response = await client.send(
-                        client.build_request(
-                            request.operation.method,
-                            self._url(request),
-                            params=request.params or None,
-                            json=request.json,
-                            content=upload.aiter() if upload else None,
-                            headers=request_headers(self._settings, request),
-                            timeout=self._timeout,
-                        ),
-                        stream=True,
-                    )
-                    try:
-                        body = BodyCollector(request, response.status_code, response.headers, limits.max_response_bytes)
-                        async for chunk in response.aiter_bytes(CHUNK_BYTES):
+                    async with session.request(
+                        request.operation.method,
+                        self._url(request),
+                        params=request.params or None,
+                        data=data,
+                        headers=headers,
+                        timeout=self._timeout,
+                        allow_redirects=False,
+                        proxy=self._proxy,
+                    ) as response:
+                        body = BodyCollector(request, response.status, response.headers, limits.max_response_bytes)
+                        async for chunk in response.content.iter_chunked(CHUNK_BYTES):
                             body.add(chunk)
-                    finally:
-                        await response.aclose()
-        except httpx.TimeoutException as exc:
+        except aiohttp.ServerTimeoutError as exc:  # connecting, or a wait for bytes, took too long
             failure = timeout_error(request, self._settings, limits, exc)
-        except TimeoutError:
+        except TimeoutError:  # the whole answer's deadline
             failure = timeout_error(request, self._settings, limits, None)
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             failure = connection_error(request, self._settings, exc)
         else:
-            return RawResponse(status=response.status_code, headers=response.headers, content=body.content())
-        raise failure  # out here: httpx's error, as __context__, would hold the request and the key's header
+            if response.status == 429:  # every wait on this connection pauses, once
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                pause = PAUSE_WITHOUT_RETRY_AFTER if retry_after is None else min(retry_after, RETRY_AFTER_CAP)
+                self._rate.throttled(pause)
+            else:
+                self._rate.succeeded()
+            return RawResponse(status=response.status, headers=response.headers, content=body.content())
+        raise failure  # out here: aiohttp's error, as __context__, would hold the request and the key's header
 
-    def _url(self, request: PreparedRequest) -> httpx.URL:
-        # A trigger reads one URL over and over: parsing it once saves httpx ~20 µs of CPU per poll.
+    def _url(self, request: PreparedRequest) -> URL:
+        # A trigger reads one URL over and over: parse it once. The path is already percent-encoded.
         if self._last_url is None or self._last_url[0] != request.path:
-            self._last_url = (request.path, httpx.URL(url_for(self._settings, request)))
+            self._last_url = (request.path, URL(url_for(self._settings, request), encoded=True))
         return self._last_url[1]
 
     async def aclose(self) -> None:
-        """Stop using the loop's client; close its pooled connections if no other transport uses it.
+        """Stop using the loop's session; close its pooled connections if no other transport uses it.
 
-        Called from another loop than its own (whose client cannot be awaited there), it only counts out.
+        Called from another loop than its own (whose session cannot be awaited there), it only counts out.
         """
-        client, self._client = self._client, None
-        if client is None:
+        session, self._session = self._session, None
+        if session is None:
             return
-        last = _count_out(self._loop, client)
-        if last is not None and not self._loop.is_closed() and self._loop is _running_loop():
-            await last.aclose()
+        last = _count_out(self._loop, session)
+        if last is None:
+            return
+        if not self._loop.is_closed() and self._loop is _running_loop():
+            await last.close()
+        else:
+            _discard(last)
 
     def abandon(self) -> None:
-        """Stop using the loop's client without awaiting anything (its loop is gone or not running)."""
-        client, self._client = self._client, None
-        if client is not None:
-            _count_out(self._loop, client)
+        """Stop using the loop's session without awaiting anything (its loop is gone or not running)."""
+        session, self._session = self._session, None
+        if session is not None:
+            last = _count_out(self._loop, session)
+            if last is not None:
+                _discard(last)
+
+
+def _environment_proxy(base_url: str) -> str | None:
+    """The proxy the environment names for ``base_url`` (``HTTPS_PROXY``/``HTTP_PROXY``, minus ``NO_PROXY``).
+
+    The same variables the blocking transport (``requests``) honours, read from ``os.environ`` only.
+    """
+    parts = urlsplit(base_url)
+    if parts.hostname is None or proxy_bypass(parts.hostname):
+        return None
+    return getproxies().get(parts.scheme)
+
+
+def _json_bytes(value: Any) -> bytes:
+    # Compact, and UTF-8 rather than \u escapes: the smallest body raia's JSON parser accepts.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

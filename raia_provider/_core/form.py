@@ -19,6 +19,9 @@ EU_BASE_URL: Final = "https://api-eu.raia2.com/external"
 REGION_BASE_URLS: Final[dict[str, str]] = {"us": US_BASE_URL, "eu": EU_BASE_URL}
 DEFAULT_REGION: Final = "us"
 
+#: The Extra key (and form field) of the connection's requests-per-second budget.
+RATE_BUDGET_FIELD: Final = "requests_per_second"
+
 #: Custom fields stored in ``Connection.extra`` (``conn-fields`` format of provider info).
 CONN_FIELDS: Final[dict[str, dict[str, Any]]] = {
     "region": {
@@ -27,6 +30,15 @@ CONN_FIELDS: Final[dict[str, dict[str, Any]]] = {
             "Where the agent lives: 'us' (https://api.raia2.com/external) or 'eu' (https://api-eu.raia2.com/external)."
         ),
         "schema": {"type": "string", "enum": list(REGION_BASE_URLS), "default": DEFAULT_REGION},
+    },
+    RATE_BUDGET_FIELD: {
+        "label": "Rate budget (requests/s, optional)",
+        "description": (
+            "The most requests a second this connection sends to the agent from one triggerer or task: waits "
+            "(deferred prompts and replies) and batches on it share the budget, and a 429 pauses them all "
+            "at once. Empty: no client-side limit (a 429 still pauses them all)."
+        ),
+        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
     },
 }
 

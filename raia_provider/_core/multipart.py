@@ -3,7 +3,7 @@
 ``requests`` builds multipart bodies in memory, which a 1 GiB knowledge file must never be. This body is
 a fixed preamble, the file read in chunks, and a fixed epilogue; its length is known up front so it is sent
 with ``Content-Length`` (no chunked encoding). ``reader()`` serves the blocking transport (a file-like
-object ``http.client`` reads block by block); ``aiter()`` serves httpx, reading the file in a worker thread
+object ``http.client`` reads block by block); ``aiter()`` serves aiohttp, reading the file in a worker thread
 so the event loop never blocks on disk. Each call opens the file anew, so a retried upload starts over.
 """
 

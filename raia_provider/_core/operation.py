@@ -145,7 +145,7 @@ class RaiaRequest(RaiaBody, Generic[ResponseT]):
     def _path_segment(self, alias: str, value: str) -> str:
         """Percent-encode ``value`` as one path segment; refuse the dot segments no encoding can carry.
 
-        ``quote`` leaves ``.`` alone, and ``requests``/``httpx`` (and proxies) collapse ``.``/``..``
+        ``quote`` leaves ``.`` alone, and ``requests``/``aiohttp`` (and proxies) collapse ``.``/``..``
         segments, even percent-encoded: ``/prompts/../response-on`` would reach ``/response-on``.
         """
         if value in (".", ".."):

@@ -12,7 +12,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import Final, TypedDict
 
 from tenacity import (
     AsyncRetrying,
@@ -28,6 +28,9 @@ from tenacity.stop import stop_base
 from raia_provider.exceptions import RaiaRateLimitError, is_transient
 
 log = logging.getLogger(__name__)
+
+#: The longest ``Retry-After`` honoured by default, in seconds (a wait, or a connection's shared pause).
+RETRY_AFTER_CAP: Final = 120.0
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class RetryPolicy:
     initial_wait: float = 1.0
     max_wait: float = 30.0
     jitter: float = 1.0
-    retry_after_cap: float = 120.0
+    retry_after_cap: float = RETRY_AFTER_CAP
     max_elapsed: float | None = None
     random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from raia_provider._core.form import CONN_FIELDS, DEFAULT_REGION, EXTRA_ONLY_FIELDS, REGION_BASE_URLS
+from raia_provider._core.form import CONN_FIELDS, DEFAULT_REGION, EXTRA_ONLY_FIELDS, RATE_BUDGET_FIELD, REGION_BASE_URLS
 from raia_provider.exceptions import RaiaConfigurationError
 
 if TYPE_CHECKING:
@@ -30,12 +30,14 @@ class RaiaConnectionSettings:
     :param region: ``us`` or ``eu``.
     :param base_url: the API root, e.g. ``https://api.raia2.com/external`` (no trailing slash).
     :param api_key: the agent's secret key; never shown by ``repr``.
+    :param requests_per_second: the connection's rate budget, or ``None`` for no client-side limit.
     """
 
     conn_id: str
     region: str
     base_url: str
     api_key: str = field(repr=False)
+    requests_per_second: float | None = None
 
     @classmethod
     def from_connection(cls, conn: Connection, extra: Any = None) -> RaiaConnectionSettings:
@@ -53,6 +55,7 @@ class RaiaConnectionSettings:
             region=(region := _region_of(conn_id, extra)),
             base_url=_base_url_of(conn_id, conn, region, insecure_http=_insecure_http_allowed(conn_id, extra)),
             api_key=_key_of(conn_id, conn.password),
+            requests_per_second=_rate_budget_of(conn_id, extra),
         )
 
 
@@ -141,6 +144,25 @@ def _insecure_http_allowed(conn_id: str, extra: Mapping[str, Any]) -> bool:
     if not isinstance(raw, bool):
         raise _fail(conn_id, f"Extra field 'allow_insecure_http' must be true or false, got {raw!r}.")
     return raw
+
+
+def _rate_budget_of(conn_id: str, extra: Mapping[str, Any]) -> float | None:
+    raw = extra.get(RATE_BUDGET_FIELD)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    value: Any = raw
+    if isinstance(raw, str):  # the form stores what was typed
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            value = None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        raise _fail(
+            conn_id,
+            f"Extra field {RATE_BUDGET_FIELD!r} is {raw!r}; it must be a number of requests per second greater "
+            "than 0 (e.g. 50 or 0.5), or empty for no client-side limit.",
+        )
+    return float(value)
 
 
 def _is_loopback(host: str) -> bool:

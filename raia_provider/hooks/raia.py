@@ -1,4 +1,4 @@
-"""``RaiaHook``: the one place that talks HTTP to raia, blocking (``requests``) and async (``httpx``)."""
+"""``RaiaHook``: the one place that talks HTTP to raia, blocking (``requests``) and async (``aiohttp``)."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ class RaiaHook(
         return SyncTransport(self.settings, self.limits)
 
     async def _aget_transport(self) -> AsyncTransport:
-        """Return the async transport: this hook's share of the running event loop's httpx client.
+        """Return the async transport: this hook's share of the running event loop's aiohttp session.
 
         A transport left from another event loop (a hook reused across ``asyncio.run`` calls) is let go
         of, never used: its connections belong to that loop.
@@ -242,7 +242,7 @@ class RaiaHook(
     async def aclose(self) -> None:
         """Let go of the async transport, if it was opened.
 
-        The event loop's httpx client is shared by every hook on that loop; its pooled connections are
+        The event loop's aiohttp session is shared by every hook on that loop; its pooled connections are
         closed when the last hook using it lets go, so one trigger's cleanup never disturbs another's wait.
         """
         if self._async_transport is not None:

@@ -1,11 +1,11 @@
-"""Fault injection, observed from a real ``requests`` (and ``httpx``) client."""
+"""Fault injection, observed from a real ``requests`` (and ``aiohttp``) client."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
 
-import httpx
+import aiohttp
 import pytest
 import requests
 
@@ -95,11 +95,15 @@ def test_reset_on_a_kept_alive_connection(raia_emulator: RaiaEmulator, api: Api)
     assert api.prompt("again").status_code == 200
 
 
-def test_reset_is_seen_by_httpx_too(raia_emulator: RaiaEmulator, api: Api) -> None:
+async def test_reset_is_seen_by_aiohttp_too(raia_emulator: RaiaEmulator, api: Api) -> None:
     raia_emulator.inject_fault(kind="reset")
 
-    with pytest.raises(httpx.TransportError):
-        httpx.post(f"{api.base_url}/prompts", json={"prompt": "Hi"}, headers={"Agent-Secret-Key": api.key})
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with session.post(
+                f"{api.base_url}/prompts", json={"prompt": "Hi"}, headers={"Agent-Secret-Key": api.key}
+            ) as response:
+                await response.read()
 
 
 def test_reset_mid_response_cuts_the_body_short(raia_emulator: RaiaEmulator, api: Api) -> None:

@@ -154,7 +154,7 @@ def test_emulators_are_independent() -> None:
 def test_importing_the_package_loads_no_server_code() -> None:
     code = (
         "import sys, raia_provider.testing as t, raia_provider.testing.pytest_plugin;"
-        "heavy = [m for m in ('fastapi', 'uvicorn', 'starlette', 'httpx') if m in sys.modules];"
+        "heavy = [m for m in ('fastapi', 'uvicorn', 'starlette', 'httpx', 'aiohttp') if m in sys.modules];"
         "assert not heavy, heavy;"
         "assert t.RaiaEmulator.__name__ == 'RaiaEmulator';"
         "assert 'fastapi' in sys.modules"

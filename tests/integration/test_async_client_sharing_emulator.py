@@ -1,4 +1,4 @@
-"""The event loop's shared httpx client over real loopback sockets: across loops, and under many triggers.
+"""The event loop's shared aiohttp session over real loopback sockets: across loops, and under many triggers.
 
 Real connections are what a loop binds to (a keep-alive socket belongs to the loop that opened it), so
 these run against the emulator rather than an HTTP-layer mock.

@@ -6,7 +6,7 @@ sensor). The test asserts that:
 1. our typed error is raised (``RaiaInputError`` or ``RaiaConfigurationError``; never a connection error,
    which is what a request would end in here: no HTTP answer is registered, blocking or async);
 2. its message names the argument, says what was wrong and what is allowed;
-3. no HTTP request was made (``responses`` for the blocking path, ``respx`` for the async one), and an
+3. no HTTP request was made (``responses`` for the blocking path, ``tests.aiohttp_mock`` for the async one), and an
    operator did not even build its hook;
 4. nothing already done is lost: no XCom was pushed, nothing remembered for a retry, no output or checkpoint
    written; for the multi-item operators (several files, rows or documents, one of them bad) the error comes
@@ -29,7 +29,6 @@ from typing import Any
 
 import pytest
 import responses
-import respx
 from airflow.sdk import DAG, BaseOperator
 
 from raia_provider.exceptions import RaiaConfigurationError, RaiaInputError
@@ -42,6 +41,7 @@ from raia_provider.operators.message import RaiaSendMessageOperator
 from raia_provider.operators.prompt import RaiaPromptOperator
 from raia_provider.operators.webhook import RaiaCreateWebhookOperator
 from raia_provider.sensors.raia import RaiaPromptSensor
+from tests.aiohttp_mock import mock_raia
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
 from tests.task_doubles import FakeStateStore, FakeTI
 
@@ -1033,11 +1033,11 @@ def test_bad_input_is_refused_before_any_request(case: Case, tmp_path: Path, mon
     # Nothing is registered: a request would end in a connection error, never in the error expected here.
     with (
         responses.RequestsMock(assert_all_requests_are_fired=False) as blocking,
-        respx.mock(assert_all_called=False) as async_router,
+        mock_raia("", assert_all_called=False) as async_router,
     ):
         with pytest.raises(Exception) as raised:  # noqa: PT011 - the exact type is asserted below
             case.act(env)
-        blocking_calls, async_calls = len(blocking.calls), async_router.calls.call_count
+        blocking_calls, async_calls = len(blocking.calls), len(async_router.calls)
 
     error = raised.value
     assert type(error) is case.error, f"expected {case.error.__name__}, got {type(error).__name__}: {error}"

@@ -3,7 +3,7 @@
 Every path runs over real loopback sockets with a recognisable canary key in the connection's password,
 then the key is searched for, in its obvious derived forms, in everything the path left behind:
 
-* captured logs at DEBUG (stdlib loggers incl. ``urllib3``/``httpx``/``httpcore`` via caplog; the task
+* captured logs at DEBUG (stdlib loggers incl. ``urllib3``/``aiohttp`` via caplog; the task
   logger, structlog, via capsys);
 * the exception: ``str``, ``repr``, ``args`` and attributes (``vars``) of every exception in its
   ``__cause__``/``__context__`` chain, and the formatted traceback;
@@ -63,7 +63,7 @@ WINDOW = 8
 FAST = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.02, jitter=0.0)
 BOUND = 15.0
 PARAMS = {"who": "Ada", "env": "prod"}
-LOGGERS = ("", "raia_provider", "urllib3", "requests", "httpx", "httpcore", "tenacity", "airflow", "asyncio")
+LOGGERS = ("", "raia_provider", "urllib3", "requests", "aiohttp", "aiohttp.client", "aiohttp.internal", "tenacity", "airflow", "asyncio")
 
 
 def _key_forms(key: str) -> dict[str, str]:

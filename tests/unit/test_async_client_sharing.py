@@ -1,4 +1,4 @@
-"""Every hook on an event loop shares that loop's one httpx client (mocked at the HTTP layer with respx).
+"""Every hook on an event loop shares that loop's one aiohttp session (mocked at the HTTP layer, ``tests.aiohttp_mock``).
 
 One client per loop is what lets a triggerer run a thousand raia triggers in a few MiB
 (``benchmarks/p2_triggers.py``); these tests hold the rules that make sharing safe: the last user closes
@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
-import respx
 
 from raia_provider._core.async_transport import AsyncTransport, shared_client_users
 from raia_provider._core.retry import SINGLE_ATTEMPT
+from raia_provider.exceptions import RaiaTimeoutError
 from raia_provider.hooks.raia import RaiaHook
+from tests.aiohttp_mock import RecordedRequest, Reply, mock_raia
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
 from tests.unit.payloads import COMPLETED
 
@@ -28,16 +29,16 @@ POLL = "/prompts/abc/response-on"
 
 @pytest.fixture
 def mocked() -> Any:
-    with respx.mock(base_url=UNIT_BASE_URL, assert_all_called=False) as router:
+    with mock_raia(UNIT_BASE_URL, assert_all_called=False) as router:
         router.get(POLL).respond(200, json=COMPLETED)
         yield router
 
 
-def client_of(hook: RaiaHook) -> httpx.AsyncClient:
+def client_of(hook: RaiaHook) -> aiohttp.ClientSession:
     transport = hook._async_transport
     assert transport is not None
-    assert transport._client is not None
-    return transport._client
+    assert transport._session is not None
+    return transport._session
 
 
 async def test_hooks_on_one_loop_share_one_client(mocked: Any) -> None:
@@ -57,19 +58,19 @@ async def test_a_hooks_aclose_leaves_the_shared_client_to_the_others(mocked: Any
     client = client_of(first)
 
     await first.aclose()
-    assert not client.is_closed
+    assert not client.closed
     assert shared_client_users() == 1
     assert await second.aget_prompt_response(prompt_id="abc") is not None  # still works
     assert first._async_transport is None
 
     await second.aclose()  # the last user closes it
-    assert client.is_closed
+    assert client.closed
     assert shared_client_users() == 0
 
     third = RaiaHook()  # a hook after that opens a new one on the same loop
     await third.aget_prompt_response(prompt_id="abc")
     assert client_of(third) is not client
-    assert not client_of(third).is_closed
+    assert not client_of(third).closed
     await third.aclose()
 
 
@@ -80,7 +81,7 @@ async def test_aclose_twice_counts_out_once(mocked: Any) -> None:
     await first.aclose()
     await first.aclose()
     assert shared_client_users() == 1
-    assert not client_of(second).is_closed
+    assert not client_of(second).closed
     await second.aclose()
 
 
@@ -93,7 +94,7 @@ async def test_concurrent_first_calls_of_one_hook_open_one_transport(mocked: Any
 
 
 def test_each_event_loop_gets_its_own_client(unit_connection: str) -> None:
-    clients: list[httpx.AsyncClient] = []
+    clients: list[aiohttp.ClientSession] = []
 
     async def one_run() -> None:
         hook = RaiaHook()
@@ -103,31 +104,31 @@ def test_each_event_loop_gets_its_own_client(unit_connection: str) -> None:
         finally:
             await hook.aclose()
 
-    with respx.mock(base_url=UNIT_BASE_URL) as router:
+    with mock_raia(UNIT_BASE_URL) as router:
         router.get(POLL).respond(200, json=COMPLETED)
         for _ in range(3):
             asyncio.run(one_run())
     assert len({id(client) for client in clients}) == 3
-    assert all(client.is_closed for client in clients)
+    assert all(client.closed for client in clients)
 
 
 def test_a_hook_reused_on_a_new_loop_opens_a_new_transport(unit_connection: str) -> None:
     hook = RaiaHook(retry_policy=SINGLE_ATTEMPT)
-    seen: list[tuple[AsyncTransport, httpx.AsyncClient]] = []
+    seen: list[tuple[AsyncTransport, aiohttp.ClientSession]] = []
 
     async def poll() -> None:  # no aclose: the hook outlives the loop, as in a task that calls asyncio.run twice
         assert await hook.aget_prompt_response(prompt_id="abc") is not None
         assert hook._async_transport is not None
         seen.append((hook._async_transport, client_of(hook)))
 
-    with respx.mock(base_url=UNIT_BASE_URL) as router:
+    with mock_raia(UNIT_BASE_URL) as router:
         router.get(POLL).respond(200, json=COMPLETED)
         asyncio.run(poll())
         asyncio.run(poll())
     (first_transport, first_client), (second_transport, second_client) = seen
     assert second_transport is not first_transport
     assert second_client is not first_client
-    assert first_transport._client is None  # let go of, never used on the second loop
+    assert first_transport._session is None  # let go of, never used on the second loop
 
     async def close() -> None:
         await hook.aclose()
@@ -138,16 +139,26 @@ def test_a_hook_reused_on_a_new_loop_opens_a_new_transport(unit_connection: str)
 
 async def test_each_hook_keeps_its_own_timeouts_and_key(mocked: Any, set_connection: Any) -> None:
     set_connection("raia_other", key="sk-other-key")
-    route = mocked.get("/prompts/xyz/response-on").respond(200, json=COMPLETED)
-    quick = RaiaHook(connect_timeout=1.5, read_timeout=3.0)
-    patient = RaiaHook("raia_other", connect_timeout=20.0, read_timeout=300.0)
-    await quick.aget_prompt_response(prompt_id="xyz")
-    await patient.aget_prompt_response(prompt_id="xyz")
+    release = asyncio.Event()
+
+    async def answer(request: RecordedRequest) -> Reply:
+        await release.wait()
+        return Reply(200, json=COMPLETED)
+
+    route = mocked.get("/prompts/xyz/response-on").mock(side_effect=answer)
+    quick = RaiaHook(connect_timeout=1.5, read_timeout=0.2, retry_policy=SINGLE_ATTEMPT)
+    patient = RaiaHook("raia_other", connect_timeout=20.0, read_timeout=300.0, retry_policy=SINGLE_ATTEMPT)
+    patient_poll = asyncio.ensure_future(patient.aget_prompt_response(prompt_id="xyz"))
+    # The same slow answer, on one shared session: the quick hook's own read timeout ends its wait ...
+    with pytest.raises(RaiaTimeoutError, match=r"connect 1\.5 s, read 0\.2 s"):
+        await quick.aget_prompt_response(prompt_id="xyz")
     assert client_of(quick) is client_of(patient)
+    # ... while the patient hook's request, sent with its own, is still waiting and then answered.
+    assert not patient_poll.done()
+    release.set()
+    assert await patient_poll is not None
     first, second = (call.request for call in route.calls)
-    assert first.extensions["timeout"] == {"connect": 1.5, "read": 3.0, "write": 3.0, "pool": 3.0}
-    assert second.extensions["timeout"] == {"connect": 20.0, "read": 300.0, "write": 300.0, "pool": 300.0}
-    assert (first.headers["Agent-Secret-Key"], second.headers["Agent-Secret-Key"]) == (TEST_KEY, "sk-other-key")
+    assert {first.headers["Agent-Secret-Key"], second.headers["Agent-Secret-Key"]} == {TEST_KEY, "sk-other-key"}
     await quick.aclose()
     await patient.aclose()
 
@@ -155,15 +166,15 @@ async def test_each_hook_keeps_its_own_timeouts_and_key(mocked: Any, set_connect
 async def test_no_cookie_travels_from_one_hooks_requests_to_anothers(mocked: Any) -> None:
     route = mocked.get("/prompts/c/response-on").mock(
         side_effect=[
-            httpx.Response(200, json=COMPLETED, headers={"Set-Cookie": "session=agent-a; Path=/"}),
-            httpx.Response(200, json=COMPLETED),
+            Reply(200, json=COMPLETED, headers={"Set-Cookie": "session=agent-a; Path=/"}),
+            Reply(200, json=COMPLETED),
         ]
     )
     first, second = RaiaHook(), RaiaHook()
     await first.aget_prompt_response(prompt_id="c")
     await second.aget_prompt_response(prompt_id="c")
     assert "cookie" not in route.calls[1].request.headers
-    assert not client_of(second).cookies
+    assert len(client_of(second).cookie_jar) == 0
     await first.aclose()
     await second.aclose()
 
@@ -177,19 +188,19 @@ async def test_a_closed_transport_refuses_to_send(mocked: Any) -> None:
 
 
 async def test_requests_beyond_the_loops_limit_wait_their_turn(mocked: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Past the limit, requests wait in the transport's gate, not in httpx's pool (whose bookkeeping grows with
-    # its queue). respx answers in place of that pool, so the limit seen here is the gate's alone.
+    # Past the limit, requests wait in the transport's gate, outside the answer's deadline, not in aiohttp's
+    # pool. The mock answers in place of that pool, so the limit seen here is the gate's alone.
     monkeypatch.setattr("raia_provider._core.async_transport.MAX_IN_FLIGHT", 3)
     release = asyncio.Event()
     in_flight = peak = 0
 
-    async def answer(request: httpx.Request) -> httpx.Response:
+    async def answer(request: RecordedRequest) -> Reply:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
         await release.wait()
         in_flight -= 1
-        return httpx.Response(200, json=COMPLETED)
+        return Reply(200, json=COMPLETED)
 
     mocked.get("/prompts/slow/response-on").mock(side_effect=answer)
     hooks = [RaiaHook(retry_policy=SINGLE_ATTEMPT) for _ in range(10)]

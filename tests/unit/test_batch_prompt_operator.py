@@ -1,4 +1,4 @@
-"""``RaiaBatchPromptOperator`` at the HTTP layer (``respx``): checks before any request, outcomes, no key leak."""
+"""``RaiaBatchPromptOperator`` at the HTTP layer (``tests.aiohttp_mock``): checks before any request, outcomes, no key leak."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import respx
 
 from raia_provider.exceptions import RaiaInputError, RaiaPartialFailureError
 from raia_provider.operators.batch import MANIFEST_XCOM_KEY, RaiaBatchPromptOperator, count_records, row_ranges
+from tests.aiohttp_mock import RecordedRequest, Reply, Router, mock_raia
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
 from tests.task_doubles import FakeTI
 
@@ -20,8 +19,8 @@ pytestmark = pytest.mark.usefixtures("unit_connection")
 
 
 @pytest.fixture
-def raia() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=UNIT_BASE_URL, assert_all_called=False) as router:
+def raia() -> Iterator[Router]:
+    with mock_raia(UNIT_BASE_URL, assert_all_called=False) as router:
         yield router
 
 
@@ -72,7 +71,7 @@ def test_bad_arguments_fail_when_the_dag_is_parsed(tmp_path: Path, overrides: di
     ],
 )
 def test_bad_rows_fail_before_any_request(
-    tmp_path: Path, raia: respx.MockRouter, overrides: dict[str, Any], message: str | None
+    tmp_path: Path, raia: Router, overrides: dict[str, Any], message: str | None
 ) -> None:
     route = raia.post("/prompts").respond(
         json={"status": "completed", "totalTokens": 1, "response": "ok", "error": None}
@@ -87,12 +86,12 @@ def test_bad_rows_fail_before_any_request(
     assert not (tmp_path / "out.jsonl").exists()
 
 
-def test_the_template_sees_the_record_its_number_and_the_task_context(tmp_path: Path, raia: respx.MockRouter) -> None:
+def test_the_template_sees_the_record_its_number_and_the_task_context(tmp_path: Path, raia: Router) -> None:
     sent: list[dict[str, Any]] = []
 
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: RecordedRequest) -> Reply:
         sent.append(json.loads(request.content))
-        return httpx.Response(200, json={"status": "completed", "totalTokens": 3, "response": "ok", "error": None})
+        return Reply(200, json={"status": "completed", "totalTokens": 3, "response": "ok", "error": None})
 
     raia.post("/prompts").mock(side_effect=answer)
     records = [{"first name": "Ada", "id": 1}]
@@ -106,12 +105,12 @@ def test_the_template_sees_the_record_its_number_and_the_task_context(tmp_path: 
 
 
 def test_a_bad_request_fails_the_row_not_the_batch_and_the_key_stays_secret(
-    tmp_path: Path, raia: respx.MockRouter, logs: Callable[[], str]
+    tmp_path: Path, raia: Router, logs: Callable[[], str]
 ) -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: RecordedRequest) -> Reply:
         if "Lyon" in json.loads(request.content)["prompt"]:
-            return httpx.Response(400, json={"statusCode": 400, "message": f"bad prompt for {TEST_KEY}"})
-        return httpx.Response(200, json={"status": "completed", "totalTokens": 5, "response": "fine", "error": None})
+            return Reply(400, json={"statusCode": 400, "message": f"bad prompt for {TEST_KEY}"})
+        return Reply(200, json={"status": "completed", "totalTokens": 5, "response": "fine", "error": None})
 
     raia.post("/prompts").mock(side_effect=answer)
     ti = FakeTI()

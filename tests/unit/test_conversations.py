@@ -1,4 +1,4 @@
-"""Conversation operations at the HTTP layer: ``responses`` for the blocking half, ``respx`` for the async one."""
+"""Conversation operations at the HTTP layer: ``responses`` for the blocking half, ``tests.aiohttp_mock`` for the async one."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import pytest
 import responses
-import respx
 from responses import matchers
 
 from raia_provider._core.retry import RetryPolicy
 from raia_provider.exceptions import RaiaBadRequestError, RaiaInputError, RaiaNotFoundError, RaiaResponseError
 from raia_provider.hooks.raia import RaiaHook
 from raia_provider.models.conversations import MessageFile
+from tests.aiohttp_mock import Reply, mock_raia
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
 from tests.unit.payloads import (
     ANSWER_MESSAGE,
@@ -588,7 +587,7 @@ async def ahook() -> Any:
 
 @pytest.fixture
 def router() -> Any:
-    with respx.mock(base_url=UNIT_BASE_URL, assert_all_called=True) as mock:
+    with mock_raia(UNIT_BASE_URL, assert_all_called=True) as mock:
         yield mock
 
 
@@ -597,8 +596,8 @@ async def test_async_start_submit_and_poll(ahook: RaiaHook, router: Any) -> None
     submit = router.post("/conversations/c-1/messages/async").respond(201, json=QUESTION_MESSAGE)
     poll = router.get("/conversations/c-1/messages/m-1/response-on").mock(
         side_effect=[
-            httpx.Response(200, json={"status": "running"}),
-            httpx.Response(200, json={"status": "completed", "message": ANSWER_MESSAGE, "error": None}),
+            Reply(200, json={"status": "running"}),
+            Reply(200, json={"status": "completed", "message": ANSWER_MESSAGE, "error": None}),
         ]
     )
 

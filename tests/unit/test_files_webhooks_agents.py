@@ -6,15 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import responses
-import respx
 from responses import matchers
 
 from raia_provider._core.retry import RetryPolicy
 from raia_provider.exceptions import RaiaInputError
 from raia_provider.hooks.raia import RaiaHook
+from tests.aiohttp_mock import Reply, mock_raia
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
 from tests.unit.test_multipart import parse_form
 
@@ -343,7 +342,7 @@ def test_record_resource_usage(hook: RaiaHook, mocked: Any) -> None:
 async def test_async_upload_streams_the_same_form(hook: RaiaHook, tmp_path: Path) -> None:
     source = tmp_path / "big.bin"
     source.write_bytes(b"\x00\x01" * 1_500_000)  # several 1 MiB chunks
-    with respx.mock(base_url=UNIT_BASE_URL) as router:
+    with mock_raia(UNIT_BASE_URL) as router:
         route = router.post("/agent-files/upload").respond(200, json=AGENT_FILE)
         uploaded = await hook.aupload_agent_file(file=source, auto_add_to_vector_store=False)
         await hook.aclose()
@@ -356,9 +355,7 @@ async def test_async_upload_streams_the_same_form(hook: RaiaHook, tmp_path: Path
 
 
 async def test_async_list_files_404_is_empty(hook: RaiaHook) -> None:
-    with respx.mock(base_url=UNIT_BASE_URL) as router:
-        router.get("/agent-files/by-api-key").mock(
-            return_value=httpx.Response(404, json={"message": "Agent files not found."})
-        )
+    with mock_raia(UNIT_BASE_URL) as router:
+        router.get("/agent-files/by-api-key").mock(return_value=Reply(404, json={"message": "Agent files not found."}))
         assert await hook.alist_agent_files() == []
         await hook.aclose()

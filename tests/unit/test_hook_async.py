@@ -1,7 +1,7 @@
-"""RaiaHook's async half (for triggers), mocked at the HTTP layer with ``respx``.
+"""RaiaHook's async half (for triggers), mocked at the HTTP layer (aiohttp, ``tests.aiohttp_mock``).
 
 The async half shares models, URL building, error mapping and retry decisions with the sync half; these
-tests check that it reaches the same results through httpx, and that it looks the connection up without
+tests check that it reaches the same results through aiohttp, and that it looks the connection up without
 blocking the event loop.
 """
 
@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
-import respx
 
 from raia_provider._core.retry import RetryPolicy
 from raia_provider.exceptions import (
@@ -24,6 +23,7 @@ from raia_provider.exceptions import (
     RaiaTimeoutError,
 )
 from raia_provider.hooks.raia import RaiaHook
+from tests.aiohttp_mock import Reply, mock_raia
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
 from tests.unit.payloads import AGENT_PROFILE, COMPLETED, FAILED, FORBIDDEN, NOT_FOUND, SERVER_ERROR
 
@@ -55,14 +55,12 @@ async def hook(sleeps: AsyncSleepRecorder) -> Any:
 
 @pytest.fixture
 def mocked() -> Any:
-    with respx.mock(base_url=UNIT_BASE_URL, assert_all_called=False) as router:
+    with mock_raia(UNIT_BASE_URL, assert_all_called=False) as router:
         yield router
 
 
 async def test_poll_sends_key_and_reads_null_then_completed(hook: RaiaHook, mocked: Any) -> None:
-    route = mocked.get("/prompts/abc/response-on").mock(
-        side_effect=[httpx.Response(200, json=None), httpx.Response(200, json=COMPLETED)]
-    )
+    route = mocked.get("/prompts/abc/response-on").mock(side_effect=[Reply(200, json=None), Reply(200, json=COMPLETED)])
     assert await hook.aget_prompt_response(prompt_id="abc") is None
     result = await hook.aget_prompt_response(prompt_id="abc")
     assert result is not None
@@ -97,11 +95,11 @@ async def test_sync_prompt_and_agent(hook: RaiaHook, mocked: Any) -> None:
 async def test_client_is_reused_and_closed(hook: RaiaHook, mocked: Any) -> None:
     mocked.post("/prompts").respond(200, json=COMPLETED)
     await hook.aprocess_prompt(prompt="a")
-    client = hook._async_transport._client  # type: ignore[union-attr]
+    client = hook._async_transport._session  # type: ignore[union-attr]
     await hook.aprocess_prompt(prompt="b")
-    assert hook._async_transport._client is client  # type: ignore[union-attr]
+    assert hook._async_transport._session is client  # type: ignore[union-attr]
     await hook.aclose()
-    assert client.is_closed
+    assert client.closed
 
 
 @pytest.mark.parametrize(
@@ -122,9 +120,9 @@ async def test_transient_errors_are_retried_with_the_shared_policy(
 ) -> None:
     route = mocked.get("/prompts/abc/response-on").mock(
         side_effect=[
-            httpx.ConnectError("refused"),
-            httpx.Response(429, headers={"Retry-After": "3"}),
-            httpx.Response(200, json=COMPLETED),
+            aiohttp.ClientConnectionError("refused"),
+            Reply(429, headers={"Retry-After": "3"}),
+            Reply(200, json=COMPLETED),
         ]
     )
     assert (await hook.aget_prompt_response(prompt_id="abc")) is not None
@@ -143,7 +141,10 @@ async def test_persistent_5xx_raises_after_max_attempts(
 
 @pytest.mark.parametrize(
     ("side_effect", "error_type"),
-    [(httpx.ReadTimeout("slow"), RaiaTimeoutError), (httpx.RemoteProtocolError("reset"), RaiaConnectionError)],
+    [
+        (aiohttp.SocketTimeoutError("slow"), RaiaTimeoutError),
+        (aiohttp.ServerDisconnectedError("reset"), RaiaConnectionError),
+    ],
 )
 async def test_transport_failures_are_typed(
     hook: RaiaHook, mocked: Any, side_effect: Exception, error_type: type
@@ -151,7 +152,7 @@ async def test_transport_failures_are_typed(
     mocked.post("/prompts").mock(side_effect=side_effect)
     with pytest.raises(error_type) as info:
         await hook.aprocess_prompt(prompt="x")
-    assert info.value.__cause__ is None  # the httpx error (which holds the request headers) is not chained
+    assert info.value.__cause__ is None  # the aiohttp error (which holds the request headers) is not chained
     assert TEST_KEY not in str(info.value)
 
 

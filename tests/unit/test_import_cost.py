@@ -31,6 +31,7 @@ PROBE = textwrap.dedent(
 
 HEAVY = (
     "requests",
+    "aiohttp",
     "httpx",
     "fastapi",
     "uvicorn",

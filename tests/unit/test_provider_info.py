@@ -134,12 +134,18 @@ def test_declared_form_is_what_airflow_serves() -> None:
 def test_legacy_form_matches_conn_fields() -> None:
     declared = declared_form_as_api_fields()
     legacy = legacy_form_as_api_fields()
-    assert set(legacy) == set(declared) == {"region"}
+    assert set(legacy) == set(declared) == {"region", "requests_per_second"}
     for name, field in declared.items():
-        assert legacy[name]["value"] == field["value"] == "us"
-        assert legacy[name]["schema"]["title"] == field["schema"]["title"] == "Region"
-        assert legacy[name]["schema"]["enum"] == field["schema"]["enum"] == ["us", "eu"]
+        assert legacy[name]["schema"]["title"] == field["schema"]["title"]
         assert legacy[name]["description"] == field["description"]
+        assert legacy[name]["value"] == field["value"]
+    region, legacy_region = declared["region"], legacy["region"]
+    assert legacy_region["value"] == region["value"] == "us"
+    assert legacy_region["schema"]["title"] == "Region"
+    assert legacy_region["schema"]["enum"] == region["schema"]["enum"] == ["us", "eu"]
+    # The budget is optional: empty by default in both forms (3.1 shows it as text; the settings parse it).
+    assert legacy["requests_per_second"]["value"] is None
+    assert declared["requests_per_second"]["schema"]["type"] == ["number", "null"]
 
 
 def test_legacy_field_behaviour_matches_ui_field_behaviour() -> None:

@@ -1,4 +1,4 @@
-"""``RaiaPromptTrigger`` and ``RaiaMessageReplyTrigger`` in the event loop, mocked at the HTTP layer with respx."""
+"""``RaiaPromptTrigger`` and ``RaiaMessageReplyTrigger`` in the event loop, mocked at the HTTP layer (``tests.aiohttp_mock``)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import json
 import time
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
-import respx
 
 from raia_provider._core.async_transport import AsyncTransport, shared_client_users
 from raia_provider._core.retry import RetryPolicy
 from raia_provider.triggers.raia import RaiaMessageReplyTrigger, RaiaPromptTrigger
+from tests.aiohttp_mock import Reply, mock_raia
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
 from tests.unit.payloads import ANSWER_MESSAGE, COMPLETED, FAILED, FORBIDDEN, PENDING, SERVER_ERROR
 
@@ -58,18 +58,18 @@ def wall_clock(monkeypatch: pytest.MonkeyPatch) -> FakeWallClock:
 
 @pytest.fixture
 def mocked() -> Any:
-    with respx.mock(base_url=UNIT_BASE_URL, assert_all_called=False) as router:
+    with mock_raia(UNIT_BASE_URL, assert_all_called=False) as router:
         yield router
 
 
 @pytest.fixture
-def closes(monkeypatch: pytest.MonkeyPatch) -> list[httpx.AsyncClient]:
-    """The httpx client of every ``AsyncTransport.aclose``, in order (closed once its last user let go)."""
-    closed: list[httpx.AsyncClient] = []
+def closes(monkeypatch: pytest.MonkeyPatch) -> list[aiohttp.ClientSession]:
+    """The aiohttp session of every ``AsyncTransport.aclose``, in order (closed once its last user let go)."""
+    closed: list[aiohttp.ClientSession] = []
     original = AsyncTransport.aclose
 
     async def spy(self: AsyncTransport) -> None:
-        client = self._client
+        client = self._session
         await original(self)
         if client is not None:
             closed.append(client)
@@ -106,8 +106,8 @@ async def only_event(trigger: Any) -> dict[str, Any]:
     return payload
 
 
-def responses_of(*bodies: tuple[int, Any]) -> list[httpx.Response]:
-    return [httpx.Response(status, json=body) for status, body in bodies]
+def responses_of(*bodies: tuple[int, Any]) -> list[Reply]:
+    return [Reply(status, json=body) for status, body in bodies]
 
 
 # -- serialization ------------------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ async def test_pending_body_missing_the_specs_required_fields_is_a_contract_erro
 
 @pytest.mark.parametrize("end_time", [0.0, -1.0, 0.25], ids=["now", "past", "near"])
 async def test_timeout(mocked: Any, wall_clock: FakeWallClock, end_time: float) -> None:
-    route = mocked.get(PROMPT_POLL).mock(return_value=httpx.Response(200, json=None))
+    route = mocked.get(PROMPT_POLL).mock(return_value=Reply(200, json=None))
     event = await only_event(prompt_trigger(end_time=wall_clock.now() + end_time, poll_interval=1.0))
     assert event["status"] == "timeout"
     assert event["message"] == "The prompt p-1 was still pending when the wait timed out."
@@ -212,7 +212,7 @@ async def test_timeout(mocked: Any, wall_clock: FakeWallClock, end_time: float) 
 
 
 async def test_timeout_after_a_few_pending_reads(mocked: Any, wall_clock: FakeWallClock) -> None:
-    route = mocked.get(PROMPT_POLL).mock(return_value=httpx.Response(200, json=None))
+    route = mocked.get(PROMPT_POLL).mock(return_value=Reply(200, json=None))
     event = await only_event(prompt_trigger(end_time=wall_clock.now() + 1.0, poll_interval=0.25))
     assert event["status"] == "timeout"
     assert wall_clock.slept == [0.25] * 4  # read at 0, 0.25, 0.5, 0.75 and 1.0 s: then the deadline has come
@@ -276,26 +276,28 @@ async def test_key_echoed_in_a_failed_prompts_error_never_reaches_any_event_fiel
     assert TEST_KEY not in json.dumps(events[0].payload)
 
 
-async def test_hook_client_is_closed_after_the_run(mocked: Any, closes: list[httpx.AsyncClient]) -> None:
+async def test_hook_client_is_closed_after_the_run(mocked: Any, closes: list[aiohttp.ClientSession]) -> None:
     mocked.get(PROMPT_POLL).respond(200, json=COMPLETED)
     trigger = prompt_trigger()
     await only_event(trigger)
     assert trigger._hook is not None
     assert trigger._hook._async_transport is None
     assert len(closes) == 1
-    assert closes[0].is_closed
+    assert closes[0].closed
 
 
-async def test_hook_client_is_closed_after_an_error_too(mocked: Any, closes: list[httpx.AsyncClient]) -> None:
+async def test_hook_client_is_closed_after_an_error_too(mocked: Any, closes: list[aiohttp.ClientSession]) -> None:
     mocked.get(PROMPT_POLL).respond(403, json=FORBIDDEN)
     trigger = prompt_trigger()
     assert (await only_event(trigger))["status"] == "error"
     assert len(closes) == 1
-    assert closes[0].is_closed
+    assert closes[0].closed
 
 
-async def test_hook_client_is_closed_when_the_triggerer_cancels(mocked: Any, closes: list[httpx.AsyncClient]) -> None:
-    route = mocked.get(PROMPT_POLL).mock(return_value=httpx.Response(200, json=None))
+async def test_hook_client_is_closed_when_the_triggerer_cancels(
+    mocked: Any, closes: list[aiohttp.ClientSession]
+) -> None:
+    route = mocked.get(PROMPT_POLL).mock(return_value=Reply(200, json=None))
     trigger = prompt_trigger(poll_interval=3600.0)
     task = asyncio.ensure_future(only_event(trigger))
     deadline = time.monotonic() + 10
@@ -306,11 +308,11 @@ async def test_hook_client_is_closed_when_the_triggerer_cancels(mocked: Any, clo
     with pytest.raises(asyncio.CancelledError):
         await task
     assert len(closes) == 1
-    assert closes[0].is_closed
+    assert closes[0].closed
 
 
 async def test_one_triggers_cleanup_leaves_the_shared_client_to_a_trigger_still_polling(mocked: Any) -> None:
-    # Both wait on one loop, as in the triggerer, and so share its httpx client.
+    # Both wait on one loop, as in the triggerer, and so share its aiohttp session.
     mocked.get(PROMPT_POLL).respond(200, json=COMPLETED)
     slow = mocked.get("/prompts/p-2/response-on").mock(
         side_effect=responses_of((200, None), (200, None), (200, None), (200, COMPLETED))
@@ -326,10 +328,10 @@ async def test_one_triggers_cleanup_leaves_the_shared_client_to_a_trigger_still_
 
 
 async def test_a_cancelled_trigger_leaves_the_shared_client_to_the_others(
-    mocked: Any, closes: list[httpx.AsyncClient]
+    mocked: Any, closes: list[aiohttp.ClientSession]
 ) -> None:
-    first = mocked.get(PROMPT_POLL).mock(return_value=httpx.Response(200, json=None))
-    second = mocked.get("/prompts/p-2/response-on").mock(return_value=httpx.Response(200, json=None))
+    first = mocked.get(PROMPT_POLL).mock(return_value=Reply(200, json=None))
+    second = mocked.get("/prompts/p-2/response-on").mock(return_value=Reply(200, json=None))
     cancelled = asyncio.ensure_future(only_event(prompt_trigger(poll_interval=0.01)))
     other = RaiaPromptTrigger(prompt_id="p-2", conn_id="raia_default", poll_interval=0.01, end_time=time.time() + 60)
     kept = asyncio.ensure_future(only_event(other))
@@ -341,7 +343,7 @@ async def test_a_cancelled_trigger_leaves_the_shared_client_to_the_others(
     with pytest.raises(asyncio.CancelledError):
         await cancelled
     assert len(closes) == 1
-    assert not closes[0].is_closed  # released, not closed: the other trigger still uses it
+    assert not closes[0].closed  # released, not closed: the other trigger still uses it
     polls = second.call_count
     while second.call_count < polls + 2:  # the other keeps polling through the same client
         assert time.monotonic() < deadline, "the remaining trigger stopped polling"
@@ -349,7 +351,7 @@ async def test_a_cancelled_trigger_leaves_the_shared_client_to_the_others(
     mocked.get("/prompts/p-2/response-on").respond(200, json=COMPLETED)
     assert (await asyncio.wait_for(kept, 10))["status"] == "success"
     assert closes[-1] is closes[0]
-    assert closes[0].is_closed
+    assert closes[0].closed
 
 
 # -- the message reply trigger --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Conversation-user operations at the HTTP layer: ``responses`` for the blocking half, ``respx`` for the async one."""
+"""Conversation-user operations at the HTTP layer: ``responses`` for the blocking half, ``tests.aiohttp_mock`` for the async one."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import pytest
 import responses
-import respx
 
 from raia_provider._core.retry import RetryPolicy
 from raia_provider.exceptions import RaiaBadRequestError, RaiaInputError, RaiaNotFoundError
 from raia_provider.hooks.raia import RaiaHook
+from tests.aiohttp_mock import Reply, mock_raia
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
 from tests.unit.payloads import CONVERSATION_USER, NOT_FOUND, USER_LIMITS
 
@@ -273,7 +272,7 @@ async def _no_sleep(_: float) -> None:
 
 @pytest.fixture
 def router() -> Any:
-    with respx.mock(base_url=UNIT_BASE_URL, assert_all_called=True) as mock:
+    with mock_raia(UNIT_BASE_URL, assert_all_called=True) as mock:
         yield mock
 
 
@@ -305,7 +304,7 @@ async def test_async_bad_input_raises_before_any_request(ahook: RaiaHook, router
 
 
 async def test_async_user_limits(ahook: RaiaHook, router: Any) -> None:
-    route = router.put("/users/u-1/limits").mock(return_value=httpx.Response(200, json=USER_LIMITS))
+    route = router.put("/users/u-1/limits").mock(return_value=Reply(200, json=USER_LIMITS))
     limits = await ahook.aupdate_user_limits(user_id="u-1", **LIMITS_ARGS)
     assert limits.id == "ul-1"
     assert json.loads(route.calls[0].request.content) == LIMITS_BODY

@@ -1,11 +1,11 @@
-"""``EmulatorClient``: drive an emulator in another process through its control API (httpx)."""
+"""``EmulatorClient``: drive an emulator in another process through its control API (``requests``)."""
 
 from __future__ import annotations
 
 from types import TracebackType
 from typing import Any, Unpack
 
-import httpx
+import requests
 
 from raia_provider.testing.emulator.answers import FAILURE_MESSAGE, MESSAGE_FAILURE_MESSAGE, Outcome
 from raia_provider.testing.emulator.faults import Fault, FaultKind
@@ -62,7 +62,9 @@ class EmulatorClient:
         if url.endswith(EXTERNAL_PREFIX):
             url = url[: -len(EXTERNAL_PREFIX)]
         self.url = url
-        self._http = httpx.Client(base_url=f"{url}{CONTROL_PREFIX}", timeout=timeout)
+        self._control = f"{url}{CONTROL_PREFIX}"
+        self._timeout = timeout
+        self._http = requests.Session()
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -80,7 +82,7 @@ class EmulatorClient:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, path, **kwargs)
+        response = self._http.request(method, f"{self._control}{path}", timeout=self._timeout, **kwargs)
         # Mirror RaiaEmulator's exceptions: bad arguments -> ValueError, unknown id -> KeyError.
         if response.status_code in {400, 409, 422}:
             raise ValueError(response.json().get("detail"))
