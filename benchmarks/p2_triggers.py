@@ -27,9 +27,9 @@ poll interval (as a triggerer picks them up over time; ``--spread 0`` starts the
 * Also shown: CPU per poll, failed reads (a poll that raised; must be 0), the connections aiohttp opened
   in the window (counted at ``aiohttp.TCPConnector._create_connection``) and the sockets this
   process holds at its end, and how long the start took.
-* Reference, after the run: the CPU of one request alone on a loop at the same pace (one every
-  ``interval / triggers`` seconds), with a bare ``httpx.AsyncClient``, a bare ``aiohttp.ClientSession`` and
-  the trigger's own read, to tell what the provider adds from what the HTTP client costs on the machine.
+* Reference, after the run: the same number of coroutines polling at the same pace and spread through one
+  bare ``httpx.AsyncClient`` (what the provider used before), then one bare ``aiohttp.ClientSession`` (what
+  it uses now), to tell what the provider adds from what the HTTP client costs on the machine.
 * End: 90 % of the prompts are completed through the control API and their triggers must yield exactly one
   ``success`` event; the other 10 % are cancelled (as the triggerer does when a task is cleared) and must end
   with ``CancelledError``; either way the trigger's hook must have let go of its HTTP client.
@@ -108,8 +108,8 @@ class Measured:
     :param sockets: sockets this process held open at the end of the window.
     :param connections_opened: connections aiohttp opened during the window.
     :param heap_per_trigger: Python heap (tracemalloc) each trigger holds, in KiB (see :func:`heap_pass`).
-    :param reference: CPU ms per request of a bare httpx GET, a bare aiohttp GET and the trigger's read, alone
-        on a loop at the same pace (see :func:`reference_pass`).
+    :param reference: CPU ms per request of a bare httpx and a bare aiohttp client polling as the triggers do
+        (same count, pace and spread; see :func:`reference_pass`).
     :param succeeded: triggers that yielded exactly one ``success`` event for their prompt.
     :param cancelled: triggers cancelled that ended with ``CancelledError`` and released their client.
     :param problems: anything else, one line each.
@@ -127,7 +127,7 @@ class Measured:
     sockets: int = 0
     connections_opened: int = 0
     heap_per_trigger: float = 0.0
-    reference: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    reference: tuple[float, float] = (0.0, 0.0)
     succeeded: int = 0
     cancelled: int = 0
     problems: list[str] = field(default_factory=list)
@@ -218,7 +218,7 @@ class ConnectionCounter:
             self.count += 1
             return await original(connector, *args, **kwargs)
 
-        self._connector._create_connection = counting  # type: ignore[method-assign]
+        self._connector._create_connection = counting  # type: ignore[method-assign,assignment]
 
     def stop(self) -> int:
         """Stop counting; return the count."""
@@ -510,58 +510,67 @@ async def finish(triggers: list[Started], control: Any, options: Options, result
         one.task.cancel()
 
 
-async def reference_pass(prompt_id: str, running: RunningEmulator, options: Options) -> tuple[float, float, float]:
-    """CPU per request of one poll, alone on a loop, at the pace the triggers poll together (for reference).
+async def reference_pass(prompt_ids: list[str], running: RunningEmulator, options: Options) -> tuple[float, float]:
+    """CPU per request of bare HTTP clients polling the same way the triggers do (for reference).
 
-    Sends ``options.triggers`` reads of a pending prompt one after another, ``poll_interval / triggers``
-    seconds apart: with a bare ``httpx.AsyncClient`` (what the provider used before), with a bare
-    ``aiohttp.ClientSession`` (the floor of the provider's transport), then the trigger's own read
-    (``PollTarget.aread`` through a single-attempt ``RaiaHook``). Returns the three, in ms.
+    For each client, ``options.triggers`` coroutines share one client and each reads a pending prompt every
+    ``poll_interval`` seconds, started evenly over one interval, exactly like the triggers but with nothing of
+    the provider in between: a bare ``httpx.AsyncClient`` (what the provider used before) and a bare
+    ``aiohttp.ClientSession`` (what it uses now). CPU is taken over a window of ``min(window, 15 s)``
+    after one interval of ramp. Returns ms per request for each.
 
-    :param prompt_id: a pending prompt.
+    :param prompt_ids: pending prompts to read (reused round-robin).
     :param running: the emulator process.
     :param options: the run's options.
     """
     import aiohttp
     import httpx
 
-    from raia_provider._core.polling import PollTarget
-    from raia_provider._core.retry import SINGLE_ATTEMPT
-    from raia_provider.hooks.raia import RaiaHook
-
-    pace = options.poll_interval / options.triggers
-    url = f"{running.base_url}/prompts/{prompt_id}/response-on"
     headers = {"Agent-Secret-Key": running.key}
-    client = httpx.AsyncClient()
-    session = aiohttp.ClientSession()
-    hook = RaiaHook(retry_policy=SINGLE_ATTEMPT)
-    target = PollTarget.prompt(prompt_id)
+    urls = [f"{running.base_url}/prompts/{prompt_id}/response-on" for prompt_id in prompt_ids]
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100, max_keepalive_connections=100)) as client:
 
-    async def bare_httpx() -> None:
-        (await client.get(url, headers=headers)).json()
+        async def httpx_get(url: str) -> None:
+            (await client.get(url, headers=headers)).json()
 
-    async def bare_aiohttp() -> None:
-        async with session.get(url, headers=headers) as response:
-            await response.json()
+        bare_httpx = await poll_like_the_triggers(httpx_get, urls, options)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session:
 
-    async def trigger_read() -> None:
-        await target.aread(hook)
+        async def aiohttp_get(url: str) -> None:
+            async with session.get(url, headers=headers) as response:
+                await response.json()
 
-    costs: list[float] = []
-    try:
-        for read in (bare_httpx, bare_aiohttp, trigger_read):
-            for _ in range(20):  # connection and caches warm
-                await read()
-            cpu = cpu_seconds()
-            for _ in range(options.triggers):
-                await read()
-                await asyncio.sleep(pace)
-            costs.append(1000 * (cpu_seconds() - cpu) / options.triggers)
-    finally:
-        await client.aclose()
-        await session.close()
-        await hook.aclose()
-    return costs[0], costs[1], costs[2]
+        bare_aiohttp = await poll_like_the_triggers(aiohttp_get, urls, options)
+    return bare_httpx, bare_aiohttp
+
+
+async def poll_like_the_triggers(get: Callable[[str], Any], urls: list[str], options: Options) -> float:
+    """Run ``options.triggers`` coroutines that each ``get`` one URL every interval; return CPU ms per read.
+
+    :param get: reads one URL (a coroutine function).
+    :param urls: the URLs, one per coroutine (reused round-robin).
+    :param options: the run's options.
+    """
+    reads = 0
+
+    async def poller(number: int) -> None:
+        nonlocal reads
+        await asyncio.sleep(options.spread * number / options.triggers)
+        url = urls[number % len(urls)]
+        while True:
+            await get(url)
+            reads += 1
+            await asyncio.sleep(options.poll_interval)
+
+    tasks = [asyncio.create_task(poller(number)) for number in range(options.triggers)]
+    await asyncio.sleep(options.spread + options.poll_interval)
+    cpu, before = cpu_seconds(), reads
+    await asyncio.sleep(min(options.window, 15.0))
+    used, done = cpu_seconds() - cpu, reads - before
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return 1000 * used / done if done else float("nan")
 
 
 def run(running: RunningEmulator, options: Options) -> Measured:
@@ -588,7 +597,7 @@ def run(running: RunningEmulator, options: Options) -> Measured:
         result = asyncio.run(measure(prompt_ids, control, options))
         result.heap_per_trigger = heap_per_trigger
         result.cancelled += heap_cancelled
-        result.reference = asyncio.run(reference_pass(extra[0], running, options))
+        result.reference = asyncio.run(reference_pass(extra, running, options))
         return result
     finally:
         control.close()
@@ -649,29 +658,22 @@ def report(measured: Measured, options: Options) -> Report:
             detail=f"{polls} polls in the window ({polls / measured.window:.0f}/s)",
         )
     )
-    bare_httpx, bare_aiohttp, read = measured.reference
-    rate = polls / measured.window if polls else n / interval
-    pace = f"alone on a loop, one every {1000 * interval / n:.0f} ms"
-    for name, cost in (("httpx AsyncClient", bare_httpx), ("aiohttp ClientSession", bare_aiohttp)):
+    polls_per_second = polls / measured.window if polls else n / interval
+    ours = 1000 * measured.cpu / polls if polls else float("nan")
+    for name, cost in zip(("httpx AsyncClient", "aiohttp ClientSession"), measured.reference, strict=True):
         out.add(
             Figure(
                 "P2",
-                f"reference: bare {name} GET, CPU per request",
+                f"reference: bare {name}, CPU per poll",
                 cost,
                 "ms",
-                detail=f"{pace}; at {rate:.0f}/s that alone is {cost * rate / 10:.0f} % of a core",
+                detail=f"{n} coroutines, one shared client, every {interval:g} s, same spread: "
+                f"{cost * polls_per_second / 10:.1f} % of a core at {polls_per_second:.0f} polls/s; the triggers "
+                f"cost {ours / cost:.2f} x this"
+                if cost
+                else "",
             )
         )
-    out.add(
-        Figure(
-            "P2",
-            "reference: the trigger's read alone, CPU per request",
-            read,
-            "ms",
-            detail=f"PollTarget.aread through a single-attempt RaiaHook, same pace; "
-            f"{read * rate / 10:.0f} % of a core at {rate:.0f}/s",
-        )
-    )
     counts = [measured.polls.get(prompt_id, 0) for prompt_id in measured.polls] + [0] * (n - len(measured.polls))
     expected = measured.window / interval
     out.add(

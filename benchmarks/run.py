@@ -26,23 +26,23 @@ from pathlib import Path
 from _harness import Figure
 
 HERE = Path(__file__).resolve().parent
-SCRIPT_NAME = re.compile(r"^p(\d+)_\w+\.py$")
+SCRIPT_NAME = re.compile(r"^p(\d+)([a-z]?)_\w+\.py$")
 
 
 def benchmark_id(script: Path) -> str:
-    """``P3`` for ``p3_import_cost.py``.
+    """``P3`` for ``p3_import_cost.py``, ``P2b`` for ``p2b_rate_budget.py``.
 
     :param script: a benchmark script.
     """
     match = SCRIPT_NAME.match(script.name)
     assert match is not None
-    return f"P{int(match.group(1))}"
+    return f"P{int(match.group(1))}{match.group(2)}"
 
 
 def discover() -> list[Path]:
     """Every benchmark script, sorted by benchmark number, then name."""
     scripts = [path for path in HERE.glob("p*.py") if SCRIPT_NAME.match(path.name)]
-    return sorted(scripts, key=lambda path: (int(benchmark_id(path)[1:]), path.name))
+    return sorted(scripts, key=lambda path: (int(re.sub(r"\D", "", benchmark_id(path))), path.name))
 
 
 def accepts_quick(script: Path) -> bool:
@@ -110,7 +110,7 @@ def arguments(ids: list[str]) -> argparse.Namespace:
     args = result.parse_args()
     if args.only:
         args.only = [item.strip().upper() for item in args.only.split(",") if item.strip()]
-        unknown = sorted(set(args.only) - set(ids))
+        unknown = sorted(set(args.only) - {item.upper() for item in ids})
         if unknown:
             result.error(f"no benchmark script for {', '.join(unknown)} (found: {', '.join(ids)})")
     return args
@@ -120,7 +120,7 @@ def main() -> int:
     """Run the selected scripts, print the summary; return 1 if a script crashed, else 0."""
     scripts = discover()
     args = arguments([benchmark_id(script) for script in scripts])
-    selected = [script for script in scripts if not args.only or benchmark_id(script) in args.only]
+    selected = [script for script in scripts if not args.only or benchmark_id(script).upper() in args.only]
     figures: list[Figure] = []
     crashed: dict[str, str] = {}
     started = time.perf_counter()
