@@ -3,7 +3,7 @@
 How: the emulator runs in its own process; a sparse file of ``--size-mib`` MiB (1024 by default, 256 with
 ``--quick``) is uploaded to ``POST {base}/agent-files/upload`` three ways, one after the other:
 
-* ``RaiaHook.upload_agent_file`` (requests) and ``RaiaHook.aupload_agent_file`` (httpx), each in a fresh
+* ``RaiaHook.upload_agent_file`` (requests) and ``RaiaHook.aupload_agent_file`` (aiohttp), each in a fresh
   child process of this interpreter, so one mode's RSS peak cannot hide the other's. The child first
   uploads a 1 KiB file with the same hook (imports, connection, validators warmed up), then reads its
   current RSS, times the big upload with ``time.perf_counter`` and reads its peak RSS (``ru_maxrss``).

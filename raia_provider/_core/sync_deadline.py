@@ -88,7 +88,10 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="raia-answer-deadlines", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            if self._heap[0][2] is deadline:
+                # Only a deadline sooner than every other changes when the thread must wake; waking it for each
+                # request (whose deadline is nearly always the latest) would cost a thread switch per request.
+                self._wake.notify()
 
     def finish(self, deadline: AnswerDeadline) -> None:
         with deadline._lock:
