@@ -516,7 +516,7 @@ async def reference_pass(prompt_ids: list[str], running: RunningEmulator, option
     For each client, ``options.triggers`` coroutines share one client and each reads a pending prompt every
     ``poll_interval`` seconds, started evenly over one interval, exactly like the triggers but with nothing of
     the provider in between: a bare ``httpx.AsyncClient`` (what the provider used before) and a bare
-    ``aiohttp.ClientSession`` (what it uses now). CPU is taken over a window of ``min(window, 15 s)``
+    ``aiohttp.ClientSession`` (what it uses now). CPU is taken over a window of ``min(window / 2, 15 s)``
     after one interval of ramp. Returns ms per request for each.
 
     :param prompt_ids: pending prompts to read (reused round-robin).
@@ -565,7 +565,7 @@ async def poll_like_the_triggers(get: Callable[[str], Any], urls: list[str], opt
     tasks = [asyncio.create_task(poller(number)) for number in range(options.triggers)]
     await asyncio.sleep(options.spread + options.poll_interval)
     cpu, before = cpu_seconds(), reads
-    await asyncio.sleep(min(options.window, 15.0))
+    await asyncio.sleep(min(options.window / 2, 15.0))
     used, done = cpu_seconds() - cpu, reads - before
     for task in tasks:
         task.cancel()

@@ -45,10 +45,12 @@ def test_every_benchmark_runs_and_reports(tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     assert result["crashed"] == {}
     figures = result["figures"]
-    assert {figure["benchmark"] for figure in figures} == {"P1", "P2", "P3", "P4", "P5", "P7"}
+    assert {figure["benchmark"] for figure in figures} == {"P1", "P2", "P2b", "P3", "P4", "P5", "P7"}
     by_name = {figure["name"]: figure for figure in figures if figure["benchmark"] == "P1"}
     assert by_name["batch rows lost"]["value"] == 0
     assert by_name["batch rows duplicated"]["value"] == 0
+    budget = {figure["name"]: figure for figure in figures if figure["benchmark"] == "P2b"}
+    assert budget["triggers with exactly one success event"]["value"] == 100  # every trigger yields one event
     assert all(math.isfinite(figure["value"]) for figure in figures)
     # Times and ratios are positive; a memory *difference* may be negative (the collector freed more than it took).
     assert all(figure["value"] > 0 for figure in figures if figure["unit"] in ("s", "x"))
