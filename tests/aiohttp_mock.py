@@ -242,6 +242,7 @@ def mock_raia(base_url: str, *, assert_all_called: bool = True) -> Iterator[Rout
     :param assert_all_called: fail at the end of the block if a route was never called.
     """
     router = Router(base_url)
+
     def connector() -> aiohttp.BaseConnector:
         return _LoopbackConnector(router, limit=async_transport.MAX_IN_FLIGHT)
 

@@ -19,13 +19,13 @@ from email.utils import formatdate
 from typing import Any, Literal, Union
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from yarl import URL
 import pytest
 import requests
 from airflow.sdk import Connection
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from yarl import URL
 
 import raia_provider.models
 import raia_provider.operations

@@ -63,7 +63,7 @@ WINDOW = 8
 FAST = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.02, jitter=0.0)
 BOUND = 15.0
 PARAMS = {"who": "Ada", "env": "prod"}
-LOGGERS = ("", "raia_provider", "urllib3", "requests", "aiohttp", "aiohttp.client", "aiohttp.internal", "tenacity", "airflow", "asyncio")
+LOGGERS = ("", "raia_provider", "urllib3", "requests", "aiohttp", "tenacity", "airflow", "asyncio")
 
 
 def _key_forms(key: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Every hook on an event loop shares that loop's one aiohttp session (mocked at the HTTP layer, ``tests.aiohttp_mock``).
+"""Every hook on an event loop shares that loop's one aiohttp session (mocked, ``tests.aiohttp_mock``).
 
 One client per loop is what lets a triggerer run a thousand raia triggers in a few MiB
 (``benchmarks/p2_triggers.py``); these tests hold the rules that make sharing safe: the last user closes

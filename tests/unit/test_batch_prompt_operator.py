@@ -1,4 +1,4 @@
-"""``RaiaBatchPromptOperator`` at the HTTP layer (``tests.aiohttp_mock``): checks before any request, outcomes, no key leak."""
+"""``RaiaBatchPromptOperator`` mocked (``tests.aiohttp_mock``): checks before any request, outcomes, no key leak."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ HTTP is mocked at the aiohttp layer (``tests.aiohttp_mock``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Iterator
@@ -253,4 +254,4 @@ async def test_many_triggers_on_one_budget_each_yield_one_event(
     assert len(starts) == 3 * count
     # Together they never started more than 10 requests in any second (the budget) ...
     ordered = sorted(starts)
-    assert all(later - earlier >= 0.1 - 1e-9 for earlier, later in zip(ordered, ordered[1:], strict=False))
+    assert all(later - earlier >= 0.1 - 1e-9 for earlier, later in itertools.pairwise(ordered))

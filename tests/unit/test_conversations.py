@@ -1,4 +1,4 @@
-"""Conversation operations at the HTTP layer: ``responses`` for the blocking half, ``tests.aiohttp_mock`` for the async one."""
+"""Conversation operations at the HTTP layer: ``responses`` for the blocking half, ``tests.aiohttp_mock`` for async."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``RaiaPromptTrigger`` and ``RaiaMessageReplyTrigger`` in the event loop, mocked at the HTTP layer (``tests.aiohttp_mock``)."""
+"""``RaiaPromptTrigger`` and ``RaiaMessageReplyTrigger`` in the event loop, mocked (``tests.aiohttp_mock``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Conversation-user operations at the HTTP layer: ``responses`` for the blocking half, ``tests.aiohttp_mock`` for the async one."""
+"""Conversation-user operations over HTTP: ``responses`` for the blocking half, ``tests.aiohttp_mock`` for async."""
 
 from __future__ import annotations
 
