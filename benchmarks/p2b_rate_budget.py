@@ -37,13 +37,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import Figure, Report, cpu_seconds, emulator, parser
-from p2_triggers import rebuild, run_like_the_triggerer, until
+from p2_triggers import POLL_PATH, rebuild, run_like_the_triggerer, until
 
 BUDGET = 50.0
 POLL_INTERVAL = 5.0
 LATENCY_FACTOR = 1.2
 THROTTLED_BOUND_PERCENT = 1.0
-POLL_PATH = "/external/prompts/{id}/response-on"
 
 
 class NoticeCounter(logging.Handler):

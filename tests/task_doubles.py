@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -64,6 +65,24 @@ class FakeOutletEvents:
                 events.added.append(extra)
 
         return Accessor()
+
+
+class SleepingClock:
+    """A monotonic clock that only moves when a caller sleeps: to the end of its sleep, once it wakes.
+
+    Sleepers wake in the order they went to sleep, which is the order of a rate gate's reserved slots.
+    """
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        wake_at = self.now + seconds
+        await asyncio.sleep(0)  # let the other callers run (and reserve their slots), as a real sleep would
+        self.now = max(self.now, wake_at)
 
 
 class FakeClock:

@@ -24,36 +24,22 @@ from raia_provider.hooks.raia import RaiaHook
 from raia_provider.triggers.raia import RaiaPromptTrigger
 from tests.aiohttp_mock import RecordedRequest, Reply, Router, mock_raia
 from tests.conftest import UNIT_BASE_URL
+from tests.task_doubles import SleepingClock
 from tests.unit.payloads import COMPLETED
 
 POLL = "/prompts/p-{}/response-on"
 
 
-class VirtualTime:
-    """A monotonic clock that only moves when a caller sleeps: to the end of its sleep, once it wakes."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        wake_at = self.now + seconds
-        await asyncio.sleep(0)  # let the other callers run (and reserve their slots), as a real sleep would
-        self.now = max(self.now, wake_at)
-
-
 @pytest.fixture
-def virtual(monkeypatch: pytest.MonkeyPatch) -> VirtualTime:
-    time_ = VirtualTime()
+def virtual(monkeypatch: pytest.MonkeyPatch) -> SleepingClock:
+    time_ = SleepingClock()
     monkeypatch.setattr(clock, "monotonic", time_)
     monkeypatch.setattr(clock, "asleep", time_.sleep)
     return time_
 
 
 @pytest.fixture
-def starts(monkeypatch: pytest.MonkeyPatch, virtual: VirtualTime) -> list[float]:
+def starts(monkeypatch: pytest.MonkeyPatch, virtual: SleepingClock) -> list[float]:
     """The virtual time at which each request passed its connection's gate."""
     seen: list[float] = []
     original = RequestGate.acquire
@@ -163,7 +149,7 @@ async def test_without_a_budget_requests_are_not_paced(
 
 
 async def test_a_429_pauses_every_wait_on_the_connection_once_for_its_retry_after(
-    set_connection: Any, mocked: Router, starts: list[float], virtual: VirtualTime
+    set_connection: Any, mocked: Router, starts: list[float], virtual: SleepingClock
 ) -> None:
     budget(set_connection, 100)
     arrivals: list[tuple[str, float]] = []
@@ -193,7 +179,7 @@ async def test_a_429_pauses_every_wait_on_the_connection_once_for_its_retry_afte
         await hook.aclose()
 
 
-async def test_429s_of_one_burst_pause_once(set_connection: Any, mocked: Router, virtual: VirtualTime) -> None:
+async def test_429s_of_one_burst_pause_once(set_connection: Any, mocked: Router, virtual: SleepingClock) -> None:
     budget(set_connection, None)
     release = asyncio.Event()
 
@@ -217,7 +203,7 @@ async def test_429s_of_one_burst_pause_once(set_connection: Any, mocked: Router,
 
 
 async def test_a_retry_after_beyond_the_cap_pauses_only_for_the_cap(
-    set_connection: Any, mocked: Router, virtual: VirtualTime
+    set_connection: Any, mocked: Router, virtual: SleepingClock
 ) -> None:
     budget(set_connection, None)
     mocked.get(POLL.format(1)).respond(429, json={"message": "Too Many Requests"}, headers={"Retry-After": "999999"})
@@ -232,7 +218,7 @@ async def test_a_retry_after_beyond_the_cap_pauses_only_for_the_cap(
 
 
 async def test_many_triggers_on_one_budget_each_yield_one_event(
-    set_connection: Any, mocked: Router, starts: list[float], virtual: VirtualTime
+    set_connection: Any, mocked: Router, starts: list[float], virtual: SleepingClock
 ) -> None:
     budget(set_connection, 10)
     count = 20

@@ -7,32 +7,15 @@ import asyncio
 import pytest
 
 from raia_provider._core.request_gate import MIN_RATE, RequestGate
+from tests.task_doubles import SleepingClock
 
 
-class FakeClock:
-    """A monotonic clock that only moves when a caller sleeps: to the end of its sleep, once it wakes.
-
-    Sleepers wake in the order they went to sleep, which is the order of their reserved slots here.
-    """
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        wake_at = self.now + seconds
-        await asyncio.sleep(0)  # let the other callers run (and reserve their slots), as a real sleep would
-        self.now = max(self.now, wake_at)
-
-
-def gate(rate: float | None, clock: FakeClock) -> RequestGate:
+def gate(rate: float | None, clock: SleepingClock) -> RequestGate:
     return RequestGate(rate, clock=clock, sleep=clock.sleep)
 
 
 def test_starts_are_spaced_one_interval_apart_without_a_burst() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     paced = gate(10, clock)
 
     async def start_times() -> list[float]:
@@ -46,7 +29,7 @@ def test_starts_are_spaced_one_interval_apart_without_a_burst() -> None:
 
 
 def test_concurrent_callers_line_up_instead_of_starting_together() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     paced = gate(4, clock)
     starts: list[float] = []
 
@@ -62,7 +45,7 @@ def test_concurrent_callers_line_up_instead_of_starting_together() -> None:
 
 
 def test_a_429_pauses_everyone_until_retry_after_then_they_resume_one_slot_at_a_time() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     paced = gate(10, clock)
     starts: list[float] = []
 
@@ -84,7 +67,7 @@ def test_a_429_pauses_everyone_until_retry_after_then_they_resume_one_slot_at_a_
 
 
 def test_a_caller_already_waiting_for_its_slot_honours_a_pause_that_begins_meanwhile() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     paced = gate(1, clock)
 
     async def run() -> float:
@@ -99,7 +82,7 @@ def test_a_caller_already_waiting_for_its_slot_honours_a_pause_that_begins_meanw
 
 
 def test_the_429s_of_one_burst_lower_the_pace_once_and_success_raises_it_back_to_the_ceiling() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     paced = gate(50, clock)
 
     async def burst(n: int) -> None:
@@ -116,7 +99,7 @@ def test_the_429s_of_one_burst_lower_the_pace_once_and_success_raises_it_back_to
 
 
 def test_without_a_configured_rate_the_first_429_teaches_one() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     paced = gate(None, clock)
 
     async def burst() -> None:
