@@ -218,10 +218,12 @@ def test_test_button_names_the_agent_or_says_the_key_was_refused(
     add_connection(page, UI_CONN_ID, host=raia.base_url, key=raia.default_key, region="us")
     assert raia.default_key not in page.content(), "the saved key must be masked in the page"
     stored = api.get(f"/connections/{UI_CONN_ID}").json()
+    # The form saves its optional rate budget, left empty, as null (its schema allows null); the hook reads a
+    # null budget as none, which the Test button below then shows working.
     assert (stored["conn_type"], stored["host"], json.loads(stored["extra"])) == (
         "raia",
         raia.base_url,
-        {"region": "us"},
+        {"region": "us", "requests_per_second": None},
     )
     assert (stored["schema"], stored["login"], stored["port"]) == (None, None, None)
 

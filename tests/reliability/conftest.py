@@ -17,6 +17,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> Waits:
     recorder = Waits()
     monkeypatch.setattr(clock, "sleep", recorder.sleep)
     monkeypatch.setattr(clock, "asleep", recorder.asleep)
+    monkeypatch.setattr(clock, "monotonic", recorder.monotonic)
     return recorder
 
 

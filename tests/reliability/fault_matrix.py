@@ -206,21 +206,33 @@ class Column:
 class Waits:
     """Every wait the provider asked for (backoffs and poll intervals), in seconds, in order.
 
-    Set ``real`` to also wait for real (the rows about time); otherwise a wait is only recorded.
+    Set ``real`` to also wait for real (the rows about time); otherwise a wait is only recorded, and the
+    monotonic clock that paces requests (:func:`monotonic`) moves on by it, as it would have: a connection's
+    rate gate, paused by a 429, then sees the backoff already outlasted the pause, as it does for real.
     """
 
     def __init__(self) -> None:
         self.seconds: list[float] = []
         self.real = False
         self._real_sleep = time.sleep
+        self._skipped = 0.0
+
+    def monotonic(self) -> float:
+        """The monotonic clock, moved on by every wait only recorded."""
+        return time.monotonic() + self._skipped
+
+    def _record(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+        if not self.real:
+            self._skipped += max(seconds, 0.0)
 
     def sleep(self, seconds: float) -> None:
-        self.seconds.append(seconds)
+        self._record(seconds)
         if self.real:
             self._real_sleep(seconds)
 
     async def asleep(self, seconds: float) -> None:
-        self.seconds.append(seconds)
+        self._record(seconds)
         # Always yield to the loop, as a real sleep does, so other coroutines (and the trigger's) progress.
         await asyncio.sleep(seconds if self.real else 0)
 
