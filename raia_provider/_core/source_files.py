@@ -215,11 +215,20 @@ def _hidden(path: Any) -> bool:
 
 def canonical_location(target: Any) -> str:
     """Where a file is, in one spelling: a local file's resolved path, else its URL."""
+    local = local_path(target)
+    return "file://" + os.path.realpath(local) if local is not None else str(target)
+
+
+def local_path(target: Any) -> Path | None:
+    """The local ``Path`` of ``target`` (a ``Path``, or a local ``ObjectStoragePath``), else ``None``.
+
+    :param target: a ``Path`` or an ``ObjectStoragePath``.
+    """
     if isinstance(target, Path):
-        return "file://" + os.path.realpath(target)
+        return target
     if getattr(target, "protocol", None) in _LOCAL_PROTOCOLS:
-        return "file://" + os.path.realpath(str(target.path))
-    return str(target)
+        return Path(str(target.path))
+    return None
 
 
 def _version(target: Any) -> str | int | None:

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, get_args
 
-from raia_provider._core.batch_checkpoint import Checkpoint, CheckpointWriter, checkpoint_for, write_whole
+from raia_provider._core.batch_checkpoint import Checkpoint, CheckpointWriter, checkpoint_for
 from raia_provider._core.batch_input import (
     InputFormat,
-    Row,
     as_path,
     check_row_range,
-    keyed_rows,
-    load_records,
+    record_source,
     refuse_writing_over_input,
 )
-from raia_provider._core.batch_runner import BatchRunner, PromptJob, PromptMode, RowOutcome
+from raia_provider._core.batch_output import MAX_NAMED, RESULT_FIELDS, OrderedOutput
+from raia_provider._core.batch_pipeline import BatchPlan, Survey
+from raia_provider._core.batch_prompts import PromptRenderer, compile_template
+from raia_provider._core.batch_runner import BatchRunner, PromptMode, RowOutcome
 from raia_provider._core.request_gate import RequestGate
 from raia_provider._core.retry import SINGLE_ATTEMPT, RetryPolicy
+from raia_provider._core.whole_files import WholeFile, remove_leftovers
 from raia_provider.exceptions import RaiaInputError, RaiaPartialFailureError
 from raia_provider.hooks.raia import RaiaHook
 from raia_provider.operators._waiting import seconds
@@ -29,15 +29,15 @@ from raia_provider.operators.base import RaiaBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-    from jinja2 import Template
 
-#: The fields each output line adds to its record.
-RESULT_FIELDS: Final = ("response", "total_tokens", "status", "error")
+__all__ = ["MANIFEST_XCOM_KEY", "RESULT_FIELDS", "RaiaBatchPromptOperator", "count_records", "row_ranges"]
+
 #: The XCom key of the manifest pushed when the batch fails (on success it is the return value).
 MANIFEST_XCOM_KEY: Final = "batch_manifest"
-#: How many failed rows the exception message names.
-MAX_NAMED: Final = 5
 PROMPT_MODES: Final = get_args(PromptMode)
+#: Rows the output may hold per row in flight, waiting for an older row's answer (see ``batch_output``).
+ROWS_HELD_PER_WORKER: Final = 32
+MIN_ROWS_HELD: Final = 256
 
 
 class RaiaBatchPromptOperator(RaiaBaseOperator):
@@ -59,11 +59,14 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
     Answers are checkpointed as they arrive (every ``checkpoint_interval`` seconds) next to the output, in
     ``<output_path>.checkpoint/``. A retry of the task, or a rerun after a crash, asks only the rows without
     an answer for the same prompt, and never writes a row twice. The output (each record plus ``response``,
-    ``total_tokens``, ``status``, ``error``; plus ``row_number`` when rows are numbered) is written whole at the
-    end, in input order, and the checkpoint is then deleted. A row raia refuses (400) or reports ``failed``
-    is written with its error and counted. The task fails (after writing the output and keeping the
-    checkpoint) when more than ``max_failed_ratio`` of the rows failed or were not attempted; a refused key
-    or a wrong base URL stops it at once.
+    ``total_tokens``, ``status``, ``error``; plus ``row_number`` when rows are numbered) is in input order,
+    written as the answers arrive and published whole at the end; the checkpoint is then deleted. The input
+    is streamed (read twice: once to check every row before any request, once to ask), so the task's memory
+    is bounded by ``max_concurrency`` and ``checkpoint_interval``, not by the number of rows.
+
+    A row raia refuses (400) or reports ``failed`` is written with its error and counted. The task fails
+    (after writing the output and keeping the checkpoint) when more than ``max_failed_ratio`` of the rows
+    failed or were not attempted; a refused key or a wrong base URL stops it at once.
 
     The return value (XCom) is a small manifest: ``output_path``, ``rows``, ``completed``, ``failed``,
     ``not_attempted``, ``reused`` (answers taken from the checkpoint), ``total_tokens``, ``requests``,
@@ -83,8 +86,9 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
     :param row_range: ``[start, stop]``: only the rows numbered ``start`` to ``stop - 1`` (for mapping).
     :param prompt_mode: ``sync`` (default: one ``POST /prompts`` per row) or ``async`` (submit and poll).
     :param max_concurrency: the most rows in flight at once.
-    :param requests_per_second: the most requests started per second (``None``: no client-side limit);
-        set it to your raia rate limit.
+    :param requests_per_second: the most requests started per second; ``None`` (default) takes the
+        connection's rate budget (its ``requests_per_second`` Extra field), and no client-side limit when
+        the connection has none. Set it to your raia rate limit.
     :param max_failed_ratio: the share of rows (0 to 1) that may fail or go unattempted before the task fails.
     :param timeout: seconds to wait for one row's answer (a synchronous prompt's read timeout, or an async
         prompt's wait).
@@ -148,7 +152,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         owner = type(self).__name__
         if not isinstance(self.prompt_template, str) or not self.prompt_template.strip():
             raise RaiaInputError(f"{owner}: prompt_template must be a non-blank Jinja string.")
-        _compile(self.prompt_template)
+        compile_template(self.prompt_template)
         if self.prompt_mode not in PROMPT_MODES:
             raise RaiaInputError(f"{owner}: prompt_mode must be one of {PROMPT_MODES}, got {self.prompt_mode!r}.")
         if self.input_format is not None and self.input_format not in ("csv", "jsonl"):
@@ -184,71 +188,102 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         checkpoint = Checkpoint(as_path(self.checkpoint_path) if self.checkpoint_path else checkpoint_for(output))
         if self.input_path is not None and self.input_path != "":
             refuse_writing_over_input(as_path(self.input_path), output=output, checkpoint=checkpoint.folder)
-        records, origin = load_records(self.records, self.input_path, self.input_format)
-        rows = keyed_rows(records, self.key_field, check_row_range(self.row_range))
-        if not rows:
-            raise RaiaInputError(f"argument 'row_range': {self.row_range!r} selects none of the {len(records)} rows.")
+        source = record_source(self.records, self.input_path, self.input_format)
         tracking_id = self.token_tracking_id
         if tracking_id is not None and (not isinstance(tracking_id, str) or not tracking_id.strip()):
             raise RaiaInputError(
                 f"argument 'token_tracking_id' must be None or a non-blank string, got {tracking_id!r}."
             )
-        collisions = self._collisions(rows)
-        if collisions:
-            raise RaiaInputError(
-                f"The records already have the field(s) {sorted(collisions)}, which the output adds to each record; "
-                "rename them before the batch (e.g. in the query or an upstream task)."
+        saved = checkpoint.saved()
+        try:
+            plan = BatchPlan(
+                source,
+                key_field=self.key_field,
+                row_range=check_row_range(self.row_range),
+                renderer=PromptRenderer(self.prompt_template, context, tracking_id),
+                saved=saved,
+                added_fields=frozenset(RESULT_FIELDS) | ({"row_number"} if self.key_field is None else frozenset()),
+                row_range_argument=self.row_range,
             )
-        prompts = self._render_prompts(rows, context)
+            survey = plan.survey()
+            # Single attempts: the runner retries, so that a 429 pauses the batch once instead of every request.
+            hook = RaiaHook(self.raia_conn_id, retry_policy=SINGLE_ATTEMPT, read_timeout=self.timeout)
+            rate = self.requests_per_second
+            if rate is None:  # read here, blocking, before the event loop starts
+                rate = hook.settings.requests_per_second
+            self.log.info(
+                "raia batch over %s: %d row(s), %d answered by an earlier try, %d to ask (%s prompts, "
+                "concurrency %d, %s)",
+                source.origin,
+                survey.rows,
+                survey.reused,
+                survey.to_ask,
+                self.prompt_mode,
+                self.max_concurrency,
+                _pace(rate, connection_budget=self.requests_per_second is None),
+            )
+            return self._ask(context, plan, survey, output, checkpoint, started, hook, rate)
+        finally:
+            saved.close()
 
-        shas = {row.key: _digest(prompts[row.key], self.token_tracking_id) for row in rows}
-        earlier = checkpoint.load(shas)
-        outcomes: dict[str, RowOutcome] = {
-            key: _outcome(line) for key, line in earlier.items() if line.get("status") == "completed"
-        }
-        reused = len(outcomes)
-        jobs = [
-            PromptJob(row.key, prompts[row.key], shas[row.key], earlier.get(row.key, {}).get("prompt_id"))
-            for row in rows
-            if row.key not in outcomes
-        ]
-        self.log.info(
-            "raia batch over %s: %d row(s), %d answered by an earlier try, %d to ask (%s prompts, concurrency %d, %s)",
-            origin,
-            len(rows),
-            reused,
-            len(jobs),
-            self.prompt_mode,
-            self.max_concurrency,
-            f"{self.requests_per_second:g} requests/s" if self.requests_per_second else "no client-side rate limit",
+    def _ask(
+        self,
+        context: Context,
+        plan: BatchPlan,
+        survey: Survey,
+        output: Any,
+        checkpoint: Checkpoint,
+        started: float,
+        hook: RaiaHook,
+        rate: float | None,
+    ) -> dict[str, Any]:
+        allowed_failures = int(self.max_failed_ratio * survey.rows)
+        remove_leftovers(output)
+        file = WholeFile(output)
+        sink = OrderedOutput(
+            file,
+            limit=max(MIN_ROWS_HELD, ROWS_HELD_PER_WORKER * self.max_concurrency),
+            row_numbers=self.key_field is None,
         )
-        allowed_failures = int(self.max_failed_ratio * len(rows))
-        writer = CheckpointWriter(checkpoint, self.checkpoint_interval)
-        runner = self._runner(outcomes, writer, allowed_failures)
-        if jobs:
-            asyncio.run(self._run(runner, jobs, writer))
-        measured = {
-            "requests": runner.requests,
-            "throttled_pauses": runner.gate.pauses,
-            "elapsed_seconds": round(time.monotonic() - started, 3),
-        }
-        if runner.gate.pauses:
-            self.log.warning(
-                "raia answered 429 and paused the batch %d time(s), %.1f s in all; the pace settled at %.1f "
-                "requests/s (set requests_per_second near it to avoid the pauses)",
-                runner.gate.pauses,
-                runner.gate.paused_seconds,
-                runner.gate.rate or 0.0,
-            )
-        manifest = self._write_output(rows, outcomes, output, reused, measured, runner.stopped_reason)
-        unanswered = manifest["failed"] + manifest["not_attempted"]
-        if unanswered > allowed_failures:
-            context["ti"].xcom_push(key=MANIFEST_XCOM_KEY, value=manifest)
-            raise RaiaPartialFailureError(
-                self._failure_message(manifest, outcomes, rows, runner.stopped_reason),
-                succeeded=[key for key, o in outcomes.items() if o.status == "completed"],
-                failed=[{"key": key, "error": o.error} for key, o in outcomes.items() if o.status == "failed"],
-            )
+        try:
+            writer = CheckpointWriter(checkpoint, self.checkpoint_interval)
+            runner = self._runner(hook, rate, sink, writer, allowed_failures)
+            try:
+                asyncio.run(self._run(runner, plan, sink, writer, survey.to_ask))
+            except BaseException:
+                file.abandon()  # a batch-stopping error: no output, the answers stay in the checkpoint
+                raise
+            measured = {
+                "requests": runner.requests,
+                "throttled_pauses": runner.gate.pauses,
+                "elapsed_seconds": round(time.monotonic() - started, 3),
+            }
+            if runner.gate.pauses:
+                self.log.warning(
+                    "raia answered 429 and paused the batch %d time(s), %.1f s in all; the pace settled at %.1f "
+                    "requests/s (set requests_per_second near it to avoid the pauses)",
+                    runner.gate.pauses,
+                    runner.gate.paused_seconds,
+                    runner.gate.rate or 0.0,
+                )
+            file.publish()
+            manifest: dict[str, Any] = {
+                "output_path": str(output),
+                "rows": sink.rows,
+                **sink.counts,
+                "reused": plan.reused,
+                "total_tokens": sink.total_tokens,
+                **measured,
+            }
+            unanswered = manifest["failed"] + manifest["not_attempted"]
+            if unanswered > allowed_failures:
+                context["ti"].xcom_push(key=MANIFEST_XCOM_KEY, value=manifest)
+                succeeded, failed = sink.keys()
+                raise RaiaPartialFailureError(
+                    self._failure_message(manifest, sink, runner.stopped_reason), succeeded=succeeded, failed=failed
+                )
+        finally:
+            sink.close()
         checkpoint.discard()
         self.log.info(
             "raia batch done: %d completed, %d failed, %d tokens, %d requests in %.1f s; written to %s",
@@ -261,59 +296,38 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         )
         return manifest
 
-    def _render_prompts(self, rows: list[Row], context: Mapping[str, Any]) -> dict[str, str]:
-        """Render the prompt of every row before any request; report the first few rows that cannot be."""
-        template = _compile(self.prompt_template)
-        base = dict(context)
-        prompts: dict[str, str] = {}
-        problems: list[str] = []
-        for row in rows:
-            try:
-                prompt = template.render({**base, **row.record, "record": row.record, "row_number": row.number})
-            except Exception as error:  # jinja2's UndefinedError, TypeError from a filter ...
-                problems.append(f"row {row.number} (key {row.key!r}): {type(error).__name__}: {error}")
-            else:
-                if not prompt.strip():
-                    problems.append(f"row {row.number} (key {row.key!r}): the prompt renders blank")
-                prompts[row.key] = prompt
-            if len(problems) >= MAX_NAMED:
-                break
-        if problems:
-            raise RaiaInputError(
-                "argument 'prompt_template' cannot be rendered for every row; nothing was sent: " + "; ".join(problems)
-            )
-        return prompts
-
-    def _collisions(self, rows: list[Row]) -> set[str]:
-        added = set(RESULT_FIELDS) | ({"row_number"} if self.key_field is None else set())
-        return {name for row in rows for name in row.record if name in added}
-
-    def _runner(self, outcomes: dict[str, RowOutcome], writer: CheckpointWriter, allowed_failures: int) -> BatchRunner:
-        # Single attempts: the runner retries, so that a 429 pauses the batch once instead of every request.
-        hook = RaiaHook(self.raia_conn_id, retry_policy=SINGLE_ATTEMPT, read_timeout=self.timeout)
+    def _runner(
+        self,
+        hook: RaiaHook,
+        rate: float | None,
+        sink: OrderedOutput,
+        writer: CheckpointWriter,
+        allowed_failures: int,
+    ) -> BatchRunner:
         hook.settings  # noqa: B018 - read the connection here, blocking, before the event loop starts
 
         def on_outcome(outcome: RowOutcome) -> None:
             writer.add(outcome.to_json())
             if outcome.status != "submitted":
-                outcomes[outcome.key] = outcome
+                sink.settle(outcome)
 
         return BatchRunner(
             hook,
             mode=self.prompt_mode,
             max_concurrency=self.max_concurrency,
-            gate=RequestGate(self.requests_per_second),
+            gate=RequestGate(rate),
             on_outcome=on_outcome,
             token_tracking_id=self.token_tracking_id,
             retry_policy=self.row_retry_policy,
             poll_interval=self.poll_interval,
             wait_timeout=self.timeout,
             max_failures=allowed_failures,
+            on_stop=sink.wake,
         )
 
-    async def _run(self, runner: BatchRunner, jobs: list[PromptJob], writer: CheckpointWriter) -> None:
-        total = len(jobs)
-
+    async def _run(
+        self, runner: BatchRunner, plan: BatchPlan, sink: OrderedOutput, writer: CheckpointWriter, total: int
+    ) -> None:
         def progress() -> None:
             self.log.info(
                 "raia batch: %d of %d row(s) done (%d failed), %d request(s) sent",
@@ -327,7 +341,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
             async with asyncio.TaskGroup() as group:
                 flusher = group.create_task(writer.every_interval(progress))
                 try:
-                    await runner.run(jobs)
+                    await plan.ask(runner, sink)
                 finally:
                     flusher.cancel()
         except* Exception as errors:
@@ -336,53 +350,9 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
             await writer.flush()
             await runner.hook.aclose()
 
-    def _write_output(
-        self,
-        rows: list[Row],
-        outcomes: dict[str, RowOutcome],
-        output: Any,
-        reused: int,
-        measured: dict[str, Any],
-        stopped_reason: str | None,
-    ) -> dict[str, Any]:
-        lines = []
-        counts = {"completed": 0, "failed": 0, "not_attempted": 0}
-        tokens = 0
-        for row in rows:
-            outcome = outcomes.get(row.key)
-            result: dict[str, Any]
-            if outcome is None:
-                result = {"response": None, "total_tokens": None, "status": "not_attempted", "error": stopped_reason}
-                counts["not_attempted"] += 1
-            else:
-                result = {
-                    "response": outcome.response,
-                    "total_tokens": outcome.total_tokens,
-                    "status": outcome.status,
-                    "error": outcome.error,
-                }
-                counts[outcome.status] += 1
-                tokens += outcome.total_tokens or 0
-            numbered = {"row_number": row.number} if self.key_field is None else {}
-            lines.append(json.dumps({**row.record, **numbered, **result}, ensure_ascii=False, default=str) + "\n")
-        write_whole(output, "".join(lines))
-        return {
-            "output_path": str(output),
-            "rows": len(rows),
-            **counts,
-            "reused": reused,
-            "total_tokens": tokens,
-            **measured,
-        }
-
-    def _failure_message(
-        self, manifest: dict[str, Any], outcomes: dict[str, RowOutcome], rows: list[Row], stopped: str | None
-    ) -> str:
-        failed = [
-            (row, outcomes[row.key]) for row in rows if row.key in outcomes and outcomes[row.key].status == "failed"
-        ]
-        named = "; ".join(f"row {row.number} (key {row.key!r}): {outcome.error}" for row, outcome in failed[:MAX_NAMED])
-        more = f" and {len(failed) - MAX_NAMED} more" if len(failed) > MAX_NAMED else ""
+    def _failure_message(self, manifest: dict[str, Any], sink: OrderedOutput, stopped: str | None) -> str:
+        named = "; ".join(f"row {row.number} (key {row.key!r}): {error}" for row, error in sink.first_failed)
+        more = f" and {manifest['failed'] - MAX_NAMED} more" if manifest["failed"] > MAX_NAMED else ""
         return (
             f"raia batch: {manifest['failed']} of {manifest['rows']} row(s) failed and {manifest['not_attempted']} "
             f"were not attempted, more than max_failed_ratio={self.max_failed_ratio:g} allows"
@@ -410,42 +380,25 @@ def row_ranges(total_rows: int, chunk_size: int) -> list[list[int]]:
     return [[start, min(start + chunk_size, total_rows)] for start in range(0, total_rows, chunk_size)]
 
 
+def _pace(rate: float | None, *, connection_budget: bool) -> str:
+    if rate is None:
+        return "no client-side rate limit"
+    return f"{rate:g} requests/s" + (" (the connection's rate budget)" if connection_budget else "")
+
+
 def count_records(input_path: Any, input_format: InputFormat | None = None) -> int:
     """Count the records of a CSV or JSONL file (local or ``ObjectStoragePath``), checking them as the batch would.
+
+    The file is streamed, not loaded.
 
     :param input_path: the file.
     :param input_format: ``csv`` or ``jsonl`` when the suffix does not say.
     """
-    records, _ = load_records(None, input_path, input_format)
-    return len(records)
-
-
-def _compile(source: str) -> Template:
-    from jinja2 import StrictUndefined, TemplateSyntaxError
-    from jinja2.sandbox import SandboxedEnvironment
-
-    try:
-        return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False).from_string(source)
-    except TemplateSyntaxError as error:
-        raise RaiaInputError(
-            f"argument 'prompt_template' is not valid Jinja (line {error.lineno}): {error.message}"
-        ) from None
-
-
-def _digest(prompt: str, token_tracking_id: str | None) -> str:
-    return hashlib.sha256(json.dumps([prompt, token_tracking_id]).encode()).hexdigest()
-
-
-def _outcome(line: dict[str, Any]) -> RowOutcome:
-    return RowOutcome(
-        key=line["key"],
-        prompt_sha=line["prompt_sha"],
-        status=line["status"],
-        response=line.get("response"),
-        total_tokens=line.get("total_tokens"),
-        error=line.get("error"),
-        prompt_id=line.get("prompt_id"),
-    )
+    source = record_source(None, input_path, input_format)
+    count = sum(1 for _ in source)
+    if not count:
+        raise source.empty()
+    return count
 
 
 def _positive(value: Any) -> bool:

@@ -45,7 +45,7 @@ def test_every_benchmark_runs_and_reports(tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     assert result["crashed"] == {}
     figures = result["figures"]
-    assert {figure["benchmark"] for figure in figures} == {"P1", "P2", "P2b", "P3", "P4", "P5", "P7"}
+    assert {figure["benchmark"] for figure in figures} == {"P1", "P2", "P2b", "P3", "P4", "P5", "P6", "P7"}
     by_name = {figure["name"]: figure for figure in figures if figure["benchmark"] == "P1"}
     assert by_name["batch rows lost"]["value"] == 0
     assert by_name["batch rows duplicated"]["value"] == 0

@@ -17,7 +17,7 @@ import pytest
 
 from raia_provider._core.batch_checkpoint import Checkpoint
 from raia_provider.exceptions import RaiaAuthError, RaiaPartialFailureError
-from raia_provider.operators.batch import MANIFEST_XCOM_KEY, RaiaBatchPromptOperator
+from raia_provider.operators.batch import MANIFEST_XCOM_KEY, MIN_ROWS_HELD, RaiaBatchPromptOperator
 from raia_provider.testing import RaiaEmulator
 from raia_provider.testing.emulator.answers import FAIL_MARKER
 from tests.integration.conftest import FAST_RETRIES
@@ -168,6 +168,23 @@ def test_async_prompts_poll_through_the_same_gate(emulator: RaiaEmulator, tmp_pa
     polls = emulator.requests(method="GET", path="/external/prompts/{id}/response-on")
     assert manifest["requests"] == 30 + len(polls)
     assert {line["status"] for line in read_jsonl(tmp_path / "out" / "answers.jsonl")} == {"completed"}
+
+
+def test_rows_wait_for_a_slow_oldest_row_instead_of_piling_up(emulator: RaiaEmulator, tmp_path: Path) -> None:
+    # The output is written in input order as answers arrive, so while row 0 is held the batch starts no row
+    # more than MIN_ROWS_HELD ahead of it: what it holds in memory does not grow with the table.
+    held = 3.0
+    emulator.inject_fault(kind="slow", delay=held, method="POST", path="/external/prompts", count=1)
+    write_csv(tmp_path / "cities.csv", 1000)
+    manifest = batch(tmp_path, max_concurrency=4).execute({"ti": FakeTI()})
+
+    arrived = emulator.requests(method="POST", path="/external/prompts")
+    while_held = [r.body["prompt"] for r in arrived if r.timestamp < arrived[0].timestamp + held]
+    assert arrived[0].body["prompt"] == "Describe City 0 for row 0"
+    assert len(while_held) > MIN_ROWS_HELD // 2, "the other workers went on while row 0 was held"
+    assert max(int(prompt.rsplit(" ", 1)[1]) for prompt in while_held) < MIN_ROWS_HELD
+    assert manifest["completed"] == 1000
+    assert [line["id"] for line in read_jsonl(tmp_path / "out" / "answers.jsonl")] == [f"r{n}" for n in range(1000)]
 
 
 # -- resume after a crash: a real process, killed with SIGKILL mid-batch -----------------------------------

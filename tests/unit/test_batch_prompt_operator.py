@@ -137,3 +137,45 @@ def test_row_ranges_split_an_input_for_mapping(tmp_path: Path) -> None:
         row_ranges(0, 10)
     (tmp_path / "rows.csv").write_text("id\n1\n2\n3\n")
     assert count_records(tmp_path / "rows.csv") == 3
+
+
+@pytest.mark.parametrize(
+    ("argument", "budget", "pace"),
+    [
+        (None, 40, 40.0),  # unset: the connection's rate budget
+        (5, 40, 5.0),  # set: the argument wins
+        (None, None, None),  # neither: no client-side limit
+    ],
+)
+def test_the_batch_paces_at_the_connection_budget_unless_told_otherwise(
+    tmp_path: Path,
+    raia: Router,
+    set_connection: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+    logs: Callable[[], str],
+    argument: float | None,
+    budget: float | None,
+    pace: float | None,
+) -> None:
+    import raia_provider.operators.batch as batch
+
+    set_connection(**({"requests_per_second": budget} if budget is not None else {}))
+    rates: list[float | None] = []
+
+    class RecordingGate(batch.RequestGate):
+        def __init__(self, rate: float | None = None, **kwargs: Any) -> None:
+            rates.append(rate)
+            super().__init__(rate, **kwargs)
+
+    monkeypatch.setattr(batch, "RequestGate", RecordingGate)
+    raia.post("/prompts").mock(
+        return_value=Reply(200, json={"status": "completed", "totalTokens": 1, "response": "ok", "error": None})
+    )
+    manifest = operator(tmp_path, requests_per_second=argument).execute({"ti": FakeTI()})
+    assert (rates, manifest["completed"]) == ([pace], 2)
+    described = {
+        40.0: "40 requests/s (the connection's rate budget)",
+        5.0: "5 requests/s",
+        None: "no client-side rate limit",
+    }[pace]
+    assert f"concurrency 8, {described})" in logs()

@@ -1,0 +1,191 @@
+"""A batch's two passes over its input: check every row before any request, then stream the rows to raia.
+
+Nothing of the input is kept between or during the passes, so a batch's memory is bounded by its
+concurrency and checkpoint interval, not by its rows:
+
+1. :meth:`BatchPlan.survey` reads the whole input once: every line parses, every row in range has a key and
+   no key repeats (:class:`~raia_provider._core.batch_keys.KeyCheck`, 8 bytes a row), no record has a field
+   the output adds, and the template renders for every row. Any problem fails the task here, before any
+   request. It also counts the rows a checkpoint already answers, for the log.
+2. :meth:`BatchPlan.ask` reads the input again, renders each row again (the same row renders the same
+   prompt) and admits it to the :class:`~raia_provider._core.batch_output.OrderedOutput`: a row answered by
+   an earlier try goes straight to the output with its checkpointed answer; any other is handed to the
+   :class:`~raia_provider._core.batch_runner.BatchRunner` as a worker becomes free, but never more than
+   the output's ``limit`` rows ahead of the oldest row still unanswered. Once the batch stops (too many
+   failures), the rest of the rows are written as not attempted, or with their checkpointed answer.
+
+The input must not change between the two passes (it is read twice; a retry reads it again anyway).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from raia_provider._core.batch_checkpoint import SavedAnswers
+from raia_provider._core.batch_input import RecordSource, Row, numbered
+from raia_provider._core.batch_keys import KeyCheck
+from raia_provider._core.batch_output import MAX_NAMED, OrderedOutput
+from raia_provider._core.batch_prompts import PromptRenderer
+from raia_provider._core.batch_runner import BatchRunner, PromptJob, RowOutcome
+from raia_provider.exceptions import RaiaInputError
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What the first pass found.
+
+    :param rows: the rows in range.
+    :param reused: how many of them the checkpoint answers already (for the log; the second pass decides).
+    """
+
+    rows: int
+    reused: int
+
+    @property
+    def to_ask(self) -> int:
+        """The rows to ask."""
+        return self.rows - self.reused
+
+
+class BatchPlan:
+    """The rows of one batch, read and checked (:meth:`survey`), then asked (:meth:`ask`); see the module docs.
+
+    :param source: the records.
+    :param key_field: the field that identifies a row, or ``None`` for the row number.
+    :param row_range: ``(start, stop)`` row numbers to take, or ``None`` for all.
+    :param renderer: renders each row's prompt and its digest.
+    :param saved: the checkpoint's answers from earlier tries.
+    :param added_fields: the fields the output adds to each record, which a record must not have.
+    :param row_range_argument: ``row_range`` as the user gave it, for the error message.
+    """
+
+    def __init__(
+        self,
+        source: RecordSource,
+        *,
+        key_field: str | None,
+        row_range: tuple[int, int] | None,
+        renderer: PromptRenderer,
+        saved: SavedAnswers,
+        added_fields: frozenset[str],
+        row_range_argument: Any = None,
+    ) -> None:
+        self.source = source
+        self.row_range = row_range
+        self.renderer = renderer
+        self.saved = saved
+        self.added_fields = added_fields
+        self.row_range_argument = row_range_argument
+        self._keys = KeyCheck(key_field)
+        #: Rows the second pass took from the checkpoint.
+        self.reused = 0
+
+    def survey(self) -> Survey:
+        """Read and check every row (the first pass); nothing is sent.
+
+        :raises RaiaInputError: naming the line, row, field or argument: the first problem found, in the
+            order of the checks above.
+        """
+        check = KeyCheck(self._keys.key_field)
+        start, stop = self.row_range if self.row_range is not None else (0, None)
+        total = rows = reused = 0
+        collisions: set[str] = set()
+        problems: list[str] = []
+        for number, record in enumerate(self.source):
+            total += 1
+            if number < start or (stop is not None and number >= stop):
+                continue  # read all the same: a bad line anywhere in the file fails every chunk, as it always has
+            rows += 1
+            key = check.see(number, record)
+            collisions.update(self.added_fields.intersection(record))
+            if key is None or len(problems) >= MAX_NAMED:
+                continue
+            row = Row(number, key, record)
+            try:
+                prompt = self.renderer.render(row)
+            except Exception as error:  # jinja2's UndefinedError, TypeError from a filter ...
+                problems.append(f"row {number} (key {key!r}): {type(error).__name__}: {error}")
+                continue
+            if not prompt.strip():
+                problems.append(f"row {number} (key {key!r}): the prompt renders blank")
+            elif len(self.saved) and self.saved.answered(key, self.renderer.digest(prompt)):
+                reused += 1
+        if not total:
+            raise self.source.empty()
+        check.raise_first_problem(self._numbered_keys)
+        if not rows:
+            raise RaiaInputError(f"argument 'row_range': {self.row_range_argument!r} selects none of the {total} rows.")
+        if collisions:
+            raise RaiaInputError(
+                f"The records already have the field(s) {sorted(collisions)}, which the output adds to each record; "
+                "rename them before the batch (e.g. in the query or an upstream task)."
+            )
+        if problems:
+            raise RaiaInputError(
+                "argument 'prompt_template' cannot be rendered for every row; nothing was sent: " + "; ".join(problems)
+            )
+        return Survey(rows, reused)
+
+    async def ask(self, runner: BatchRunner, output: OrderedOutput) -> None:
+        """Read the rows again and ask those without an answer; every row ends up in ``output``, in order.
+
+        The runner must pass each final outcome to ``output.settle`` and wake ``output`` when it stops.
+
+        :param runner: asks the rows.
+        :param output: the output window.
+        :raises RaiaError: a batch-stopping error from the runner (the output is then incomplete).
+        """
+        rows = self._rows()
+
+        def stopped() -> bool:
+            return runner.stopped_reason is not None
+
+        async def jobs() -> AsyncGenerator[PromptJob, None]:
+            for row, prompt, sha in rows:
+                await output.room(stopped)
+                job = self._admit(output, row, prompt, sha, ask=not stopped(), reason=runner.stopped_reason)
+                if stopped():
+                    return
+                if job is not None:
+                    yield job
+
+        source = jobs()
+        await runner.run(source)
+        await source.aclose()  # not on an error: a worker may still be inside it
+        output.give_up(runner.stopped_reason)  # taken by a worker after the stop, never asked
+        for row, prompt, sha in rows:
+            self._admit(output, row, prompt, sha, ask=False, reason=runner.stopped_reason)
+
+    def _admit(
+        self, output: OrderedOutput, row: Row, prompt: str, sha: str, *, ask: bool, reason: str | None
+    ) -> PromptJob | None:
+        line = self.saved.line(row.key, sha) if len(self.saved) else None
+        if line is not None and line.get("status") == "completed":
+            self.reused += 1
+            output.add(row, RowOutcome.from_json(line))
+            return None
+        if not ask:
+            output.add(row, skipped=True, reason=reason)
+            return None
+        output.add(row)
+        return PromptJob(row.key, prompt, sha, line.get("prompt_id") if line is not None else None)
+
+    def _rows(self) -> Iterator[tuple[Row, str, str]]:
+        for number, record in numbered(self.source, self.row_range):
+            key = self._keys.key_of(number, record)
+            if key is None:
+                raise RaiaInputError(
+                    f"argument 'input_path': row {number} lost its key field while the batch ran; "
+                    "the input must not change until the batch is done."
+                )
+            row = Row(number, key, record)
+            prompt = self.renderer.render(row)
+            yield row, prompt, self.renderer.digest(prompt)
+
+    def _numbered_keys(self) -> Iterator[tuple[int, str]]:
+        for number, record in numbered(self.source, self.row_range):
+            key = self._keys.key_of(number, record)
+            if key is not None:
+                yield number, key
