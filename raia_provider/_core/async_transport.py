@@ -242,7 +242,7 @@ class AsyncTransport:
                 self._rate.throttled(pause)
             else:
                 self._rate.succeeded()
-            return RawResponse(status=response.status, headers=response.headers, content=body.content())
+            return RawResponse(response.status, response.headers, body.content(), self._settings.base_url)
         raise failure  # out here: aiohttp's error, as __context__, would hold the request and the key's header
 
     def _url(self, request: PreparedRequest) -> URL:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pendulum
 from pydantic import TypeAdapter, ValidationError
 
+from raia_provider._core.form import REGION_BASE_URLS
 from raia_provider._core.operation import PreparedRequest
 from raia_provider.exceptions import (
     RaiaAPIError,
@@ -36,11 +37,13 @@ class RawResponse:
     :param status: the HTTP status code.
     :param headers: response headers, looked up case-insensitively by the caller's mapping.
     :param content: the raw body.
+    :param base_url: the connection's base URL the request went to (named in the errors that point at it).
     """
 
     status: int
     headers: Mapping[str, str]
     content: bytes
+    base_url: str = ""
 
 
 def decode_response(
@@ -136,11 +139,7 @@ def error_for_status(request: PreparedRequest, raw: RawResponse, redact: Callabl
             **kwargs,
         )
     if status == 404:
-        return RaiaNotFoundError(
-            f"{prefix}. The {request.path} entity does not exist for this agent (wrong id, another agent's "
-            "id, or already deleted).",
-            **kwargs,
-        )
+        return RaiaNotFoundError(_not_found(request, raw, prefix, raia_shaped=bool(name or message)), **kwargs)
     if status == 429:
         retry_after = parse_retry_after(raw.headers.get("Retry-After"))
         hint = f"asked to wait {retry_after:g} s" if retry_after is not None else "no Retry-After given"
@@ -154,6 +153,35 @@ def error_for_status(request: PreparedRequest, raw: RawResponse, redact: Callabl
     return RaiaBadRequestError(
         f"{prefix}. raia rejected the request; fix the arguments named above before retrying.", **kwargs
     )
+
+
+def _not_found(request: PreparedRequest, raw: RawResponse, prefix: str, *, raia_shaped: bool) -> str:
+    """A 404 in raia's error shape is a missing entity; any other 404 most likely a wrong base URL."""
+    names_an_entity = "{" in request.operation.path
+    if raia_shaped:
+        what = f"The {request.path} entity" if names_an_entity else "An entity the request names"
+        return f"{prefix}. {what} does not exist for this agent (wrong id, another agent's id, or already deleted)."
+    called = _without_userinfo(raw.base_url) + request.path if raw.base_url else request.path
+    why = (
+        "the answer is not raia's error shape (no 'name' or 'message') and the path names no entity, so the "
+        "address itself was not found"
+        if not names_an_entity
+        else "the answer is not raia's error shape (no 'name' or 'message'), so it may not come from raia at all"
+    )
+    return (
+        f"{prefix} at {called}: {why}. Check the connection's base URL: raia's is "
+        f"{REGION_BASE_URLS['us']} (US) or {REGION_BASE_URLS['eu']} (EU), and an emulator's or proxy's must end "
+        "in /external as well (e.g. http://127.0.0.1:8080/external)."
+    )
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    return parts._replace(netloc=netloc).geturl()
 
 
 def _redirect_error(

@@ -84,7 +84,7 @@ class SyncTransport:
                 )
             else:
                 if not deadline.expired:
-                    return RawResponse(status=response.status_code, headers=response.headers, content=body.content())
+                    return RawResponse(response.status_code, response.headers, body.content(), self._settings.base_url)
                 # The cut connection read as the end of the body: what arrived is not the whole answer.
                 failure = timeout_error(request, self._settings, limits, None)
         # Raised out here, not in the handlers: even "from None" keeps the library's error as __context__,
