@@ -210,3 +210,10 @@ def html_200(server: HostileServer, connection: socket.socket, seen: Seen) -> No
     body = b"<html><body>Please log in to the Wi-Fi</body></html>"
     connection.sendall(_head("200 OK", {"Content-Type": "text/html", "Content-Length": str(len(body))}))
     _send_body(connection, seen, body)
+
+
+def html_404(server: HostileServer, connection: socket.socket, seen: Seen) -> None:
+    """A web server's own 404 page (nginx-style HTML), as a base URL that is not raia's API gets."""
+    body = b"<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center></body></html>"
+    connection.sendall(_head("404 Not Found", {"Content-Type": "text/html", "Content-Length": str(len(body))}))
+    _send_body(connection, seen, body)

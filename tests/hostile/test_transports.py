@@ -20,7 +20,7 @@ from raia_provider.exceptions import RaiaError
 from raia_provider.hooks.raia import RaiaHook
 from tests.conftest import TEST_KEY
 from tests.hostile.cases import BY_ID, CASES, LIMIT, Case
-from tests.hostile.servers import HostileServer, html_200
+from tests.hostile.servers import HostileServer, html_200, html_404
 
 pytestmark = pytest.mark.integration
 
@@ -150,3 +150,31 @@ def test_an_answer_too_large_is_not_retried(
         TRANSPORTS[transport](TWO_ATTEMPTS)
 
     assert len(own.seen) == 1
+
+
+@pytest.mark.parametrize("transport", ["sync", "async"])
+def test_a_web_servers_own_404_points_at_the_base_url(
+    serve: Callable[..., HostileServer], point_at: Callable[[HostileServer], None], transport: str
+) -> None:
+    from raia_provider.exceptions import RaiaNotFoundError
+
+    server = serve(html_404)
+    point_at(server)
+    hook = RaiaHook()
+
+    async def ask_async() -> Any:
+        try:
+            return await hook.aprocess_prompt(prompt="hello")
+        finally:
+            await hook.aclose()
+
+    def ask() -> Any:
+        return hook.process_prompt(prompt="hello") if transport == "sync" else asyncio.run(ask_async())
+
+    with pytest.raises(RaiaNotFoundError) as raised:
+        ask()
+    hook.close()
+    text = str(raised.value)
+    assert f"at {server.base_url}/prompts:" in text
+    assert "Check the connection's base URL" in text
+    assert TEST_KEY not in text
