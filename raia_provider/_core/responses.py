@@ -161,7 +161,7 @@ def _not_found(request: PreparedRequest, raw: RawResponse, prefix: str, *, raia_
     if raia_shaped:
         what = f"The {request.path} entity" if names_an_entity else "An entity the request names"
         return f"{prefix}. {what} does not exist for this agent (wrong id, another agent's id, or already deleted)."
-    called = _without_userinfo(raw.base_url) + request.path if raw.base_url else request.path
+    called = raw.base_url + request.path  # a base URL never carries credentials: settings refuse them
     why = (
         "the answer is not raia's error shape (no 'name' or 'message') and the path names no entity, so the "
         "address itself was not found"
@@ -173,15 +173,6 @@ def _not_found(request: PreparedRequest, raw: RawResponse, prefix: str, *, raia_
         f"{REGION_BASE_URLS['us']} (US) or {REGION_BASE_URLS['eu']} (EU), and an emulator's or proxy's must end "
         "in /external as well (e.g. http://127.0.0.1:8080/external)."
     )
-
-
-def _without_userinfo(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port is not None else host
-    return parts._replace(netloc=netloc).geturl()
 
 
 def _redirect_error(
