@@ -369,11 +369,11 @@ async def measure(prompt_ids: list[str], control: Any, options: Options) -> Meas
     :param control: the emulator's control client.
     :param options: the run's options.
     """
-    from raia_provider._core.polling import PollTarget
+    from raia_provider.engines.polling import PollTarget
 
     result = Measured()
     failures = FailedReads()
-    logging.getLogger("raia_provider._core.polling").addFilter(failures)
+    logging.getLogger("raia_provider.engines.polling").addFilter(failures)
     release_free_memory()
     sampler = RssSampler()
     result.rss_before = sampler.peak

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from airflow.providers.common.compat.sdk import conf
 
 from raia_provider._core import clock
-from raia_provider._core.polling import PollTarget
 from raia_provider._core.retry import RetryPolicy
-from raia_provider._core.task_memory import TaskMemory
+from raia_provider.engines.polling import PollTarget
+from raia_provider.engines.task_memory import TaskMemory
 from raia_provider.exceptions import RaiaError, RaiaInputError
 from raia_provider.hooks.raia import RaiaHook
 from raia_provider.operators.base import RaiaBaseOperator

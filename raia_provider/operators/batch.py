@@ -7,21 +7,21 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, get_args
 
-from raia_provider._core.batch_checkpoint import Checkpoint, CheckpointWriter, checkpoint_for
-from raia_provider._core.batch_input import (
+from raia_provider._core.request_gate import RequestGate
+from raia_provider._core.retry import SINGLE_ATTEMPT, RetryPolicy
+from raia_provider.engines.batch_checkpoint import Checkpoint, CheckpointWriter, checkpoint_for
+from raia_provider.engines.batch_input import (
     InputFormat,
     as_path,
     check_row_range,
     record_source,
     refuse_writing_over_input,
 )
-from raia_provider._core.batch_output import MAX_NAMED, RESULT_FIELDS, OrderedOutput
-from raia_provider._core.batch_pipeline import BatchPlan, Survey
-from raia_provider._core.batch_prompts import PromptRenderer, compile_template
-from raia_provider._core.batch_runner import BatchRunner, PromptMode, RowOutcome
-from raia_provider._core.request_gate import RequestGate
-from raia_provider._core.retry import SINGLE_ATTEMPT, RetryPolicy
-from raia_provider._core.whole_files import WholeFile, remove_leftovers
+from raia_provider.engines.batch_output import MAX_NAMED, RESULT_FIELDS, OrderedOutput
+from raia_provider.engines.batch_pipeline import BatchPlan, Survey
+from raia_provider.engines.batch_prompts import PromptRenderer, compile_template
+from raia_provider.engines.batch_runner import BatchRunner, PromptMode, RowOutcome
+from raia_provider.engines.whole_files import WholeFile, remove_leftovers
 from raia_provider.exceptions import RaiaInputError, RaiaPartialFailureError
 from raia_provider.hooks.raia import RaiaHook
 from raia_provider.operators._waiting import seconds

@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from raia_provider._core.file_errors import is_file_specific
-from raia_provider._core.source_files import PathEntry, SourceFile, has_entries, resolve_sources
-from raia_provider._core.task_memory import TaskMemory
+from raia_provider.engines.file_errors import is_file_specific
+from raia_provider.engines.source_files import PathEntry, SourceFile, has_entries, resolve_sources
+from raia_provider.engines.task_memory import TaskMemory
 from raia_provider.exceptions import RaiaAPIError, RaiaInputError, RaiaPartialFailureError
 from raia_provider.operators.base import RaiaBaseOperator
 

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import Asset, AssetAlias
 
 from raia_provider._core.form import DEFAULT_CONN_ID
-from raia_provider._core.knowledge_manifest import Manifest, VariableManifestStore
-from raia_provider._core.knowledge_plan import HashedDocument, Plan, plan_sync
-from raia_provider._core.knowledge_source import SourceDocument, check_globs, content_hash, list_documents
-from raia_provider._core.knowledge_sync import KnowledgeSync, SyncOutcome
 from raia_provider._core.retry import SINGLE_ATTEMPT
 from raia_provider.assets.raia import knowledge_uri
+from raia_provider.engines.knowledge_manifest import Manifest, VariableManifestStore
+from raia_provider.engines.knowledge_plan import HashedDocument, Plan, plan_sync
+from raia_provider.engines.knowledge_source import SourceDocument, check_globs, content_hash, list_documents
+from raia_provider.engines.knowledge_sync import KnowledgeSync, SyncOutcome
 from raia_provider.exceptions import RaiaInputError, RaiaPartialFailureError, RaiaUnsafeSyncError
 from raia_provider.hooks.raia import RaiaHook
 from raia_provider.operators._waiting import seconds

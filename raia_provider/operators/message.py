@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from raia_provider._core.polling import PollTarget, result_from_event
+from raia_provider.engines.polling import PollTarget, result_from_event
 from raia_provider.operations.conversations import SubmitMessage
 from raia_provider.operators._waiting import RaiaWaitingOperator, reattach_or_submit, rendered_id
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from raia_provider._core.polling import PollTarget, prompt_output, result_from_event
+from raia_provider.engines.polling import PollTarget, prompt_output, result_from_event
 from raia_provider.exceptions import RaiaPromptFailedError, RaiaResponseError
 from raia_provider.operations.prompts import CreatePrompt, ProcessPrompt
 from raia_provider.operators._waiting import RaiaWaitingOperator, reattach_or_submit

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
 
 from raia_provider._core.form import DEFAULT_CONN_ID
-from raia_provider._core.polling import PollTarget, result_from_event
+from raia_provider.engines.polling import PollTarget, result_from_event
 from raia_provider.exceptions import RaiaPromptFailedError
 from raia_provider.hooks.raia import RaiaHook
 from raia_provider.operators._waiting import WaitsForAnswer, rendered_id, seconds

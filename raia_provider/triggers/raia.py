@@ -1,6 +1,6 @@
 """Triggers that wait, in the triggerer's event loop, for an answer raia produces in the background.
 
-Both run the provider's one poll loop (:mod:`raia_provider._core.polling`) with the hook's async
+Both run the provider's one poll loop (:mod:`raia_provider.engines.polling`) with the hook's async
 transport, so a deferred task holds no worker slot and never blocks the event loop. They serialize ids,
 the connection id, the poll interval and a wall-clock deadline: never the key, never a client.
 """
@@ -13,13 +13,13 @@ from typing import Any, ClassVar
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from raia_provider._core import clock
-from raia_provider._core.polling import POLL_RETRY_POLICY, PollTarget, arun_poll, poll_steps
 from raia_provider._core.retry import SINGLE_ATTEMPT, RetryPolicy
+from raia_provider.engines.polling import POLL_RETRY_POLICY, PollTarget, arun_poll, poll_steps
 from raia_provider.hooks.raia import RaiaHook
 
 
 class _RaiaPollTrigger(BaseTrigger):
-    """Poll one :class:`~raia_provider._core.polling.PollTarget` until it is answered; yield one event.
+    """Poll one :class:`~raia_provider.engines.polling.PollTarget` until it is answered; yield one event.
 
     :param conn_id: the ``raia`` connection.
     :param poll_interval: seconds between reads while the answer is pending.

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from raia_provider._core.batch_checkpoint import Checkpoint
+from raia_provider.engines.batch_checkpoint import Checkpoint
 from raia_provider.exceptions import RaiaAuthError, RaiaPartialFailureError
 from raia_provider.operators.batch import MANIFEST_XCOM_KEY, MIN_ROWS_HELD, RaiaBatchPromptOperator
 from raia_provider.testing import RaiaEmulator

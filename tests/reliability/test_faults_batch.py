@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from raia_provider._core.batch_runner import MAX_THROTTLED_ATTEMPTS
 from raia_provider._core.request_gate import MIN_RATE, RequestGate
+from raia_provider.engines.batch_runner import MAX_THROTTLED_ATTEMPTS
 from raia_provider.exceptions import RaiaPartialFailureError
 from raia_provider.operators.batch import MANIFEST_XCOM_KEY, RaiaBatchPromptOperator
 from raia_provider.testing import RaiaEmulator

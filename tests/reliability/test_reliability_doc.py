@@ -117,7 +117,7 @@ def _reads_beyond_timeout_over_interval() -> int:
 
     Drives the real loop on a clock it moves itself, a pending answer each time, over several intervals.
     """
-    from raia_provider._core.polling import READ, PollTarget, Reading, poll_steps
+    from raia_provider.engines.polling import READ, PollTarget, Reading, poll_steps
 
     worst = 0.0
     for timeout, interval in ((1.0, 0.25), (1.0, 0.3), (10.0, 3.0), (5.0, 5.0), (2.0, 7.0)):
@@ -142,11 +142,11 @@ def _claims() -> list[tuple[str, tuple[object, ...]]]:
     A phrase may occur any number of times (and must occur at least once); every occurrence must carry the
     values given. The values come from the code and the tests, never from the page.
     """
-    from raia_provider._core.batch_runner import MAX_THROTTLED_ATTEMPTS
-    from raia_provider._core.polling import POLL_RETRY_POLICY
     from raia_provider._core.responses import _SNIPPET
     from raia_provider._core.retry import RetryPolicy
     from raia_provider._core.wire import WireLimits
+    from raia_provider.engines.batch_runner import MAX_THROTTLED_ATTEMPTS
+    from raia_provider.engines.polling import POLL_RETRY_POLICY
     from raia_provider.operations.conversations import CreateConversation
     from raia_provider.testing.emulator.contract import SERVED_OPERATIONS
     from tests.hostile.cases import CASES as CASES_HOSTILE

@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from raia_provider._core.batch_checkpoint import Checkpoint, CheckpointWriter, checkpoint_for, write_whole
+from raia_provider.engines.batch_checkpoint import Checkpoint, CheckpointWriter, checkpoint_for, write_whole
 
 
 def line(key: str, status: str, sha: str = "s1", **more: object) -> dict[str, object]:

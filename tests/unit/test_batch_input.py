@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from raia_provider._core.batch_input import check_row_range, keyed_rows, load_records
+from raia_provider.engines.batch_input import check_row_range, keyed_rows, load_records
 from raia_provider.exceptions import RaiaInputError
 
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from raia_provider._core import batch_checkpoint, batch_keys
-from raia_provider._core.batch_checkpoint import Checkpoint
-from raia_provider._core.batch_input import Row, record_source
-from raia_provider._core.batch_keys import KeyCheck
-from raia_provider._core.batch_output import OrderedOutput
-from raia_provider._core.batch_runner import RowOutcome
-from raia_provider._core.whole_files import WholeFile, remove_leftovers, write_whole
+from raia_provider.engines import batch_checkpoint, batch_keys
+from raia_provider.engines.batch_checkpoint import Checkpoint
+from raia_provider.engines.batch_input import Row, record_source
+from raia_provider.engines.batch_keys import KeyCheck
+from raia_provider.engines.batch_output import OrderedOutput
+from raia_provider.engines.batch_runner import RowOutcome
+from raia_provider.engines.whole_files import WholeFile, remove_leftovers, write_whole
 from raia_provider.exceptions import RaiaInputError
 
 

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from airflow.sdk import Connection
 
-from raia_provider._core.batch_checkpoint import Checkpoint
-from raia_provider._core.batch_input import load_records
-from raia_provider._core.knowledge_source import list_documents
 from raia_provider._core.operation import Operation, PreparedRequest
 from raia_provider._core.responses import RawResponse, decode_response
 from raia_provider._core.settings import RaiaConnectionSettings
-from raia_provider._core.source_files import resolve_sources
 from raia_provider._core.wire import WireLimits
+from raia_provider.engines.batch_checkpoint import Checkpoint
+from raia_provider.engines.batch_input import load_records
+from raia_provider.engines.knowledge_source import list_documents
+from raia_provider.engines.source_files import resolve_sources
 from raia_provider.exceptions import (
     RaiaConfigurationError,
     RaiaInputError,

@@ -8,7 +8,7 @@ import logging
 import pytest
 from pytest_mock import MockerFixture
 
-from raia_provider._core.knowledge_manifest import FORMAT_VERSION, Manifest, ManifestEntry, VariableManifestStore
+from raia_provider.engines.knowledge_manifest import FORMAT_VERSION, Manifest, ManifestEntry, VariableManifestStore
 
 WHERE = "Airflow Variable 'kb'"
 
@@ -79,7 +79,7 @@ def test_absent_text_is_an_empty_manifest() -> None:
     ],
 )
 def test_garbage_or_foreign_input_is_an_empty_manifest(text: str, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="raia_provider._core.knowledge_manifest"):
+    with caplog.at_level(logging.WARNING, logger="raia_provider.engines.knowledge_manifest"):
         manifest = Manifest.parse(text, where=WHERE)
     assert manifest == Manifest()
     assert WHERE in caplog.text
@@ -127,7 +127,7 @@ def test_for_agent_claims_a_manifest_without_agent() -> None:
 
 def test_for_agent_with_another_agent_is_empty(caplog: pytest.LogCaptureFixture) -> None:
     manifest = full_manifest()
-    with caplog.at_level(logging.WARNING, logger="raia_provider._core.knowledge_manifest"):
+    with caplog.at_level(logging.WARNING, logger="raia_provider.engines.knowledge_manifest"):
         other = manifest.for_agent("agent-2", where=WHERE)
     assert other == Manifest(agent_id="agent-2")
     assert other.files == {}

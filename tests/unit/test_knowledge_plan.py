@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from raia_provider._core.knowledge_manifest import Manifest, ManifestEntry
-from raia_provider._core.knowledge_plan import HashedDocument, Keep, Plan, Upload, plan_sync
-from raia_provider._core.knowledge_source import SourceDocument
+from raia_provider.engines.knowledge_manifest import Manifest, ManifestEntry
+from raia_provider.engines.knowledge_plan import HashedDocument, Keep, Plan, Upload, plan_sync
+from raia_provider.engines.knowledge_source import SourceDocument
 from raia_provider.models.files import AgentFile, VectorStoreStatus
 
 HASH_A = "a" * 64

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from raia_provider._core.knowledge_source import SourceDocument, check_globs, content_hash, list_documents
+from raia_provider.engines.knowledge_source import SourceDocument, check_globs, content_hash, list_documents
 from raia_provider.exceptions import RaiaInputError
 
 
@@ -220,7 +220,7 @@ def test_content_hash_is_the_sha256_of_the_bytes(tmp_path: Path) -> None:
 
 
 def test_content_hash_reads_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import raia_provider._core.knowledge_source as module
+    import raia_provider.engines.knowledge_source as module
 
     monkeypatch.setattr(module, "HASH_CHUNK", 7)
     content = b"0123456789" * 5

@@ -1,4 +1,4 @@
-"""The one poll loop (``raia_provider._core.polling``), driven directly: no HTTP, a fake clock, recorded sleeps."""
+"""The one poll loop (``raia_provider.engines.polling``), driven directly: no HTTP, a fake clock, recorded sleeps."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from raia_provider._core.polling import (
+from raia_provider._core.retry import RetryPolicy
+from raia_provider.engines.polling import (
     READ,
     PollTarget,
     Reading,
@@ -17,7 +18,6 @@ from raia_provider._core.polling import (
     result_from_event,
     run_poll,
 )
-from raia_provider._core.retry import RetryPolicy
 from raia_provider.exceptions import (
     RaiaAuthError,
     RaiaConnectionError,

@@ -5,7 +5,7 @@ per file), filtered by ``include``/``exclude`` globs matched against each file's
 (``**`` crosses folders; names starting with ``.`` are left out), and checked before any request: the folder
 must exist, the globs must be valid, and no two files may share a base name, because raia keeps only the
 base name of an uploaded file. A symbolic link (to a file or a folder) whose target is outside the folder is
-skipped and reported, unless links are to be followed (:mod:`raia_provider._core.links`).
+skipped and reported, unless links are to be followed (:mod:`raia_provider.engines.links`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raia_provider._core.links import SourceRoot
-from raia_provider._core.source_files import canonical_location, is_object_storage, version_from_info
+from raia_provider.engines.links import SourceRoot
+from raia_provider.engines.source_files import canonical_location, is_object_storage, version_from_info
 from raia_provider.exceptions import RaiaInputError
 
 #: Read this much at a time while hashing: a document is never held whole in memory.

@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 from typing import IO, Any, Final
 
-from raia_provider._core.source_files import local_path
+from raia_provider.engines.source_files import local_path
 
 #: Write buffer: one system call per MiB, not per line.
 _BUFFER: Final = 1024 * 1024

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from raia_provider._core.batch_keys import KeyCheck
-from raia_provider._core.source_files import canonical_location
+from raia_provider.engines.batch_keys import KeyCheck
+from raia_provider.engines.source_files import canonical_location
 from raia_provider.exceptions import RaiaInputError
 
 InputFormat = Literal["csv", "jsonl"]

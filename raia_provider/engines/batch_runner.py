@@ -9,7 +9,7 @@ answers 429. Other transient failures (connection, timeout, 5xx) are retried per
 since every other row would fail the same way.
 
 Two ways to ask: ``sync`` (``POST /prompts``: one request per row) and ``async`` (``POST /prompts/async``,
-then the shared poll loop of :mod:`raia_provider._core.polling`, whose reads also pass the gate).
+then the shared poll loop of :mod:`raia_provider.engines.polling`, whose reads also pass the gate).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from raia_provider._core import clock
-from raia_provider._core.polling import PollTarget, arun_poll, poll_steps
 from raia_provider._core.request_gate import RequestGate
 from raia_provider._core.retry import RetryPolicy
+from raia_provider.engines.polling import PollTarget, arun_poll, poll_steps
 from raia_provider.exceptions import (
     RaiaAuthError,
     RaiaConfigurationError,

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from raia_provider._core.batch_input import Row
+from raia_provider.engines.batch_input import Row
 from raia_provider.exceptions import RaiaInputError
 
 if TYPE_CHECKING:

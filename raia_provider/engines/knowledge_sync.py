@@ -25,16 +25,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from raia_provider._core import clock
-from raia_provider._core.file_errors import is_file_specific
 from raia_provider._core.file_source import file_part
-from raia_provider._core.knowledge_manifest import Manifest
-from raia_provider._core.knowledge_plan import Plan, Upload
 from raia_provider._core.multipart import FilePart
-from raia_provider._core.polling import PollTarget, poll_steps, run_poll
+from raia_provider.engines.file_errors import is_file_specific
+from raia_provider.engines.knowledge_manifest import Manifest
+from raia_provider.engines.knowledge_plan import Plan, Upload
+from raia_provider.engines.polling import PollTarget, poll_steps, run_poll
 from raia_provider.exceptions import RaiaAPIError, RaiaInputError, RaiaPollError
 
 if TYPE_CHECKING:
-    from raia_provider._core.knowledge_manifest import VariableManifestStore
+    from raia_provider.engines.knowledge_manifest import VariableManifestStore
     from raia_provider.hooks.raia import RaiaHook
     from raia_provider.models.files import AgentFile
 
@@ -75,7 +75,7 @@ class SyncOutcome:
 
 @dataclass
 class KnowledgeSync:
-    """Applies a :class:`~raia_provider._core.knowledge_plan.Plan`.
+    """Applies a :class:`~raia_provider.engines.knowledge_plan.Plan`.
 
     :param hook: sends the uploads and deletes (with the shared retry policy).
     :param poll_hook: reads the file list while waiting (single attempts: the poll loop retries reads).

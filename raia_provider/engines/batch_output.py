@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from raia_provider._core.batch_input import Row
-from raia_provider._core.batch_runner import RowOutcome
-from raia_provider._core.whole_files import WholeFile
+from raia_provider.engines.batch_input import Row
+from raia_provider.engines.batch_runner import RowOutcome
+from raia_provider.engines.whole_files import WholeFile
 
 #: The fields each output line adds to its record.
 RESULT_FIELDS: Final = ("response", "total_tokens", "status", "error")

@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, Final
 
-from raia_provider._core.whole_files import write_whole
+from raia_provider.engines.whole_files import write_whole
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from raia_provider._core.knowledge_manifest import Manifest, ManifestEntry
-from raia_provider._core.knowledge_source import SourceDocument
+from raia_provider.engines.knowledge_manifest import Manifest, ManifestEntry
+from raia_provider.engines.knowledge_source import SourceDocument
 from raia_provider.models.files import AgentFile
 
 #: The vector-store statuses of a copy worth keeping: searchable, or about to be.

@@ -4,13 +4,13 @@ Nothing of the input is kept between or during the passes, so a batch's memory i
 concurrency and checkpoint interval, not by its rows:
 
 1. :meth:`BatchPlan.survey` reads the whole input once: every line parses, every row in range has a key and
-   no key repeats (:class:`~raia_provider._core.batch_keys.KeyCheck`, 8 bytes a row), no record has a field
+   no key repeats (:class:`~raia_provider.engines.batch_keys.KeyCheck`, 8 bytes a row), no record has a field
    the output adds, and the template renders for every row. Any problem fails the task here, before any
    request. It also counts the rows a checkpoint already answers, for the log.
 2. :meth:`BatchPlan.ask` reads the input again, renders each row again (the same row renders the same
-   prompt) and admits it to the :class:`~raia_provider._core.batch_output.OrderedOutput`: a row answered by
+   prompt) and admits it to the :class:`~raia_provider.engines.batch_output.OrderedOutput`: a row answered by
    an earlier try goes straight to the output with its checkpointed answer; any other is handed to the
-   :class:`~raia_provider._core.batch_runner.BatchRunner` as a worker becomes free, but never more than
+   :class:`~raia_provider.engines.batch_runner.BatchRunner` as a worker becomes free, but never more than
    the output's ``limit`` rows ahead of the oldest row still unanswered. Once the batch stops (too many
    failures), the rest of the rows are written as not attempted, or with their checkpointed answer.
 
@@ -23,12 +23,12 @@ from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from raia_provider._core.batch_checkpoint import SavedAnswers
-from raia_provider._core.batch_input import RecordSource, Row, numbered
-from raia_provider._core.batch_keys import KeyCheck
-from raia_provider._core.batch_output import MAX_NAMED, OrderedOutput
-from raia_provider._core.batch_prompts import PromptRenderer
-from raia_provider._core.batch_runner import BatchRunner, PromptJob, RowOutcome
+from raia_provider.engines.batch_checkpoint import SavedAnswers
+from raia_provider.engines.batch_input import RecordSource, Row, numbered
+from raia_provider.engines.batch_keys import KeyCheck
+from raia_provider.engines.batch_output import MAX_NAMED, OrderedOutput
+from raia_provider.engines.batch_prompts import PromptRenderer
+from raia_provider.engines.batch_runner import BatchRunner, PromptJob, RowOutcome
 from raia_provider.exceptions import RaiaInputError
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from raia_provider._core.file_source import file_part
-from raia_provider._core.links import SourceRoot
 from raia_provider._core.multipart import FilePart
+from raia_provider.engines.links import SourceRoot
 from raia_provider.exceptions import RaiaInputError
 
 _GLOB_CHARS = re.compile(r"[*?[]")
