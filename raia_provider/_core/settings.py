@@ -8,8 +8,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote, urlsplit
 
 from raia_provider._core.form import CONN_FIELDS, DEFAULT_REGION, EXTRA_ONLY_FIELDS, RATE_BUDGET_FIELD, REGION_BASE_URLS
 from raia_provider.exceptions import RaiaConfigurationError
@@ -57,6 +57,26 @@ class RaiaConnectionSettings:
             api_key=_key_of(conn_id, conn.password),
             requests_per_second=_rate_budget_of(conn_id, extra),
         )
+
+
+CONNECTION_DOCS: Final = "https://github.com/raia-ai/airflow-provider-raia/blob/main/docs/connections/raia.rst"
+
+
+def connection_not_found(conn_id: str) -> RaiaConfigurationError:
+    """The error for a ``raia`` connection id that Airflow does not know, with a connection that would work.
+
+    Airflow's own ``AirflowNotFoundException`` names the id under a long traceback; this says where the
+    connection could come from and gives the one line that defines it in the environment.
+    """
+    env_name = "AIRFLOW_CONN_" + re.sub(r"[^0-9A-Za-z]", "_", conn_id).upper()
+    line = json.dumps({"conn_type": "raia", "password": "<agent secret key>", "extra": {"region": "us"}})
+    return RaiaConfigurationError(
+        f"raia connection {conn_id!r} is not defined: Airflow found no connection with conn_id={conn_id!r} in "
+        "its secrets backends, the environment or its database. Add it in the UI (Admin > Connections, type "
+        f"'raia'), or define it for this process with one line:\n    export {env_name}='{line}'\n"
+        'Use "region": "eu" for an EU agent, or "host": "http://127.0.0.1:8080/external" for the emulator. '
+        f"The connection page: {CONNECTION_DOCS}"
+    )
 
 
 def _fail(conn_id: str, problem: str) -> RaiaConfigurationError:
@@ -175,6 +195,9 @@ def _is_loopback(host: str) -> bool:
 
 
 def _base_url_of(conn_id: str, conn: Connection, region: str, *, insecure_http: bool) -> str:
+    host = (conn.host or "").strip()
+    if "://" not in host and (conn.schema or conn.port):
+        raise _fail(conn_id, _split_url_advice(conn_id, host, conn.port, conn.schema or ""))
     for name in ("schema", "login", "port"):
         if getattr(conn, name, None) not in (None, ""):
             raise _fail(
@@ -182,7 +205,6 @@ def _base_url_of(conn_id: str, conn: Connection, region: str, *, insecure_http: 
                 f"the {name!r} field is not used by raia connections (it is hidden in the form). Put the "
                 "whole base URL in 'host', e.g. http://127.0.0.1:8080/external, or leave host empty.",
             )
-    host = (conn.host or "").strip()
     if not host:
         return REGION_BASE_URLS[region]
     example = "e.g. https://api.raia2.com/external or http://127.0.0.1:8080/external"
@@ -209,6 +231,26 @@ def _base_url_of(conn_id: str, conn: Connection, region: str, *, insecure_http: 
             'sidecar), opt in with {"allow_insecure_http": true} in the Extra field.',
         )
     return host.rstrip("/")
+
+
+def _split_url_advice(conn_id: str, host: str, port: int | None, schema: str) -> str:
+    """Explain a base URL that Airflow's URI parsing split into host, port and 'schema', and give the fix.
+
+    ``raia://:KEY@127.0.0.1:8080/external`` is parsed as host ``127.0.0.1``, port ``8080`` and schema
+    ``external``, and the URI form has no place for http or https, so the user sees a field they never typed.
+    """
+    bare_host = host.rsplit("@", 1)[-1] or "127.0.0.1"
+    scheme = "http" if _is_loopback(bare_host) else "https"
+    base_url = f"{scheme}://{bare_host}{f':{port}' if port else ''}/{schema.strip('/')}".rstrip("/")
+    env_name = "AIRFLOW_CONN_" + re.sub(r"[^0-9A-Za-z]", "_", conn_id).upper()
+    as_json = json.dumps({"conn_type": "raia", "host": base_url, "password": "<agent secret key>"})
+    held = ", ".join(f"{name}={value!r}" for name, value in (("schema", schema), ("port", port)) if value)
+    return (
+        f"the base URL was split into fields: {held}. Written as a URI (raia://:KEY@host:port/external), "
+        "Airflow puts the URL's path in 'schema' and its port in 'port', and keeps no http or https; a raia "
+        f"connection takes the whole base URL in 'host'. Write it as JSON:\n    export {env_name}='{as_json}'\n"
+        f"or as a URI whose host is the URL-encoded base URL: raia://:<agent secret key>@{quote(base_url, safe='')}"
+    )
 
 
 def _safe(host: str) -> str:

@@ -13,7 +13,7 @@ from raia_provider._core import clock, form
 from raia_provider._core.operation import PreparedRequest, custom_request
 from raia_provider._core.responses import decode_response
 from raia_provider._core.retry import RetryPolicy
-from raia_provider._core.settings import RaiaConnectionSettings
+from raia_provider._core.settings import RaiaConnectionSettings, connection_not_found
 from raia_provider._core.wire import AUTH_HEADER, DEFAULT_MAX_RESPONSE_BYTES, WireLimits
 from raia_provider.exceptions import RaiaError
 from raia_provider.operations.agents import AgentEndpoints
@@ -89,15 +89,25 @@ class RaiaHook(
     def settings(self) -> RaiaConnectionSettings:
         """The validated connection, read at first use (blocking lookup; async code uses ``aget_settings``)."""
         if self._settings is None:
-            self._settings = RaiaConnectionSettings.from_connection(self.get_connection(self.raia_conn_id))
+            from airflow.providers.common.compat.sdk import AirflowNotFoundException
+
+            try:
+                conn = self.get_connection(self.raia_conn_id)
+            except AirflowNotFoundException:
+                raise connection_not_found(self.raia_conn_id) from None
+            self._settings = RaiaConnectionSettings.from_connection(conn)
         return self._settings
 
     async def aget_settings(self) -> RaiaConnectionSettings:
         """Read and validate the connection without blocking the event loop."""
         if self._settings is None:
             from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+            from airflow.providers.common.compat.sdk import AirflowNotFoundException
 
-            conn = await get_async_connection(self.raia_conn_id)
+            try:
+                conn = await get_async_connection(self.raia_conn_id)
+            except AirflowNotFoundException:
+                raise connection_not_found(self.raia_conn_id) from None
             extra = await get_async_extra_dejson(conn)
             self._settings = RaiaConnectionSettings.from_connection(conn, extra)
         return self._settings

@@ -60,8 +60,10 @@ def test_repr_never_shows_the_key() -> None:
         ({"host": "https://api.raia2.com/ext ernal"}, "without spaces"),
         ({"host": "https://api.raia2.com:99999/external"}, "invalid port"),
         ({"host": "https://bob:hunter2@proxy.example/external"}, "must not carry credentials"),
-        ({"port": 8080}, "the 'port' field is not used"),
-        ({"schema": "external"}, "the 'schema' field is not used"),
+        ({"port": 8080}, "the base URL was split into fields: port=8080"),
+        ({"schema": "external"}, "the base URL was split into fields: schema='external'"),
+        ({"host": "http://127.0.0.1:8080", "schema": "external"}, "the 'schema' field is not used"),
+        ({"host": "http://127.0.0.1", "port": 8080}, "the 'port' field is not used"),
         ({"login": "someone"}, "the 'login' field is not used"),
     ],
 )
