@@ -26,8 +26,8 @@ from typing import Any
 from raia_provider.engines.batch_checkpoint import SavedAnswers
 from raia_provider.engines.batch_input import RecordSource, Row, numbered
 from raia_provider.engines.batch_keys import KeyCheck
-from raia_provider.engines.batch_output import MAX_NAMED, OrderedOutput
-from raia_provider.engines.batch_prompts import PromptRenderer
+from raia_provider.engines.batch_output import OrderedOutput
+from raia_provider.engines.batch_prompts import PromptRenderer, TemplateProblems
 from raia_provider.engines.batch_runner import BatchRunner, PromptJob, RowOutcome
 from raia_provider.exceptions import RaiaInputError
 
@@ -92,7 +92,7 @@ class BatchPlan:
         start, stop = self.row_range if self.row_range is not None else (0, None)
         total = rows = reused = 0
         collisions: set[str] = set()
-        problems: list[str] = []
+        problems = TemplateProblems()
         for number, record in enumerate(self.source):
             total += 1
             if number < start or (stop is not None and number >= stop):
@@ -100,16 +100,16 @@ class BatchPlan:
             rows += 1
             key = check.see(number, record)
             collisions.update(self.added_fields.intersection(record))
-            if key is None or len(problems) >= MAX_NAMED:
+            if key is None:
                 continue
             row = Row(number, key, record)
             try:
                 prompt = self.renderer.render(row)
             except Exception as error:  # jinja2's UndefinedError, TypeError from a filter ...
-                problems.append(f"row {number} (key {key!r}): {type(error).__name__}: {error}")
+                problems.add(row, f"{type(error).__name__}: {error}")
                 continue
             if not prompt.strip():
-                problems.append(f"row {number} (key {key!r}): the prompt renders blank")
+                problems.add(row, "the prompt renders blank")
             elif len(self.saved) and self.saved.answered(key, self.renderer.digest(prompt)):
                 reused += 1
         if not total:
@@ -122,10 +122,8 @@ class BatchPlan:
                 f"The records already have the field(s) {sorted(collisions)}, which the output adds to each record; "
                 "rename them before the batch (e.g. in the query or an upstream task)."
             )
-        if problems:
-            raise RaiaInputError(
-                "argument 'prompt_template' cannot be rendered for every row; nothing was sent: " + "; ".join(problems)
-            )
+        if problems.failing:
+            raise problems.error(rows)
         return Survey(rows, reused)
 
     async def ask(self, runner: BatchRunner, output: OrderedOutput) -> None:

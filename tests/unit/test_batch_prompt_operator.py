@@ -86,6 +86,25 @@ def test_bad_rows_fail_before_any_request(
     assert not (tmp_path / "out.jsonl").exists()
 
 
+def test_a_template_error_counts_the_failing_rows_shows_a_few_and_lists_the_fields(
+    tmp_path: Path, raia: Router
+) -> None:
+    route = raia.post("/prompts").respond(json={"status": "completed", "totalTokens": 1, "response": "ok"})
+    records = [{"id": n, "land": f"country {n}", "size": n} for n in range(40)]
+    records[7] = {"id": 7, "country": "France", "land": "France", "size": 7}  # the one row that renders
+    with pytest.raises(RaiaInputError) as raised:
+        operator(tmp_path, records=records, prompt_template="About {{ country }}").execute({"ti": FakeTI()})
+    lines = str(raised.value).splitlines()
+    assert lines[0] == (
+        "argument 'prompt_template' cannot be rendered for every row: 39 of 40 rows fail; nothing was sent."
+    )
+    assert lines[1:4] == [f"  row {n} (key '{n}'): UndefinedError: 'country' is undefined" for n in (0, 1, 2)]
+    assert lines[4] == "  ... and 36 more rows"
+    assert lines[5].startswith("The failing rows have the fields 'id', 'land', 'size'; the template also sees 'record'")
+    assert not route.called
+    assert not (tmp_path / "out.jsonl").exists()
+
+
 def test_the_template_sees_the_record_its_number_and_the_task_context(tmp_path: Path, raia: Router) -> None:
     sent: list[dict[str, Any]] = []
 
