@@ -15,7 +15,7 @@ HOOK_NAME: Final = "raia"
 
 US_BASE_URL: Final = "https://api.raia2.com/external"
 EU_BASE_URL: Final = "https://api-eu.raia2.com/external"
-#: The published base URL of each region (API_FACTS.md §1).
+#: The base URL of each region, as raia publishes them (its OpenAPI servers and its docs' API links).
 REGION_BASE_URLS: Final[dict[str, str]] = {"us": US_BASE_URL, "eu": EU_BASE_URL}
 DEFAULT_REGION: Final = "us"
 

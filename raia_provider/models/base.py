@@ -67,7 +67,7 @@ def _one_or_many(value: Any) -> Any:
 
 
 #: A list that raia's spec declares as a single object (NestJS swagger without ``isArray``): the list is
-#: what raia returns, and a lone object is read as a list of one (API_FACTS.md §0).
+#: what raia returns, and a lone object is read as a list of one.
 OneOrMany = BeforeValidator(_one_or_many)
 
 

@@ -21,7 +21,7 @@ from raia_provider.operators.base import RaiaBaseOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-#: The trigger conditions raia documents (API_FACTS.md §4.5), in the spec's order.
+#: The trigger conditions of raia's published OpenAPI document (``CreateAgentWebhookBodyDTO``), in its order.
 TRIGGER_CONDITIONS: tuple[str, ...] = get_args(WebhookTriggerCondition)
 
 #: How find-or-create is retried as a whole on transient failures (the provider's default policy).
