@@ -7,6 +7,17 @@ cd "$ROOT"
 stage demo || exit 0
 make_env 3.3
 
+# What the demo leaves for you to read: the DAGs' outputs and logs, and the emulator's log, in one folder it
+# names at the end (emptied at the start of each run). Airflow's home and database are scratch and go.
+# RAIA_DEMO_OUTPUT picks another folder; RAIA_DEMO_DAGS runs only the DAGs it names (the demo's own test).
+OUT="${RAIA_DEMO_OUTPUT:-$ROOT/demo-output}"
+if [ -d "$OUT" ] && [ -n "$(ls -A "$OUT")" ] && [ ! -e "$OUT/.raia-demo-output" ]; then
+  echo "$OUT holds files the demo did not write; set RAIA_DEMO_OUTPUT to another folder"; exit 1
+fi
+rm -rf "$OUT"
+mkdir -p "$OUT/logs"
+touch "$OUT/.raia-demo-output"
+OUT="$(cd "$OUT" && pwd)"
 WORK="$(mktemp -d -t raia-demo-XXXXXX)"
 EMULATOR_PID=""
 cleanup() {
@@ -19,19 +30,19 @@ export AIRFLOW_HOME="$WORK/airflow"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/example_dags"
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$WORK/airflow.db"
-export RAIA_EXAMPLE_OUTPUT="$WORK/output"
+export RAIA_EXAMPLE_OUTPUT="$OUT/output"
 DEMO_KEY="demo-$(date +%s)-$RANDOM"
 
 # The emulator prints "raia emulator listening on http://127.0.0.1:PORT/external" once it serves.
-"$VENV/bin/python" -m raia_provider.testing --port 0 --key "$DEMO_KEY" --agent-name "Demo Agent" >"$WORK/emulator.log" 2>&1 &
+"$VENV/bin/python" -m raia_provider.testing --port 0 --key "$DEMO_KEY" --agent-name "Demo Agent" >"$OUT/emulator.log" 2>&1 &
 EMULATOR_PID=$!
 for _ in $(seq 1 100); do
-  BASE_URL="$(sed -n 's/^raia emulator listening on \(http[^ ]*\).*/\1/p' "$WORK/emulator.log")"
+  BASE_URL="$(sed -n 's/^raia emulator listening on \(http[^ ]*\).*/\1/p' "$OUT/emulator.log")"
   [ -n "$BASE_URL" ] && break
-  kill -0 "$EMULATOR_PID" 2>/dev/null || { cat "$WORK/emulator.log"; exit 1; }
+  kill -0 "$EMULATOR_PID" 2>/dev/null || { cat "$OUT/emulator.log"; exit 1; }
   sleep 0.1
 done
-[ -n "$BASE_URL" ] || { echo "the emulator did not start"; cat "$WORK/emulator.log"; exit 1; }
+[ -n "$BASE_URL" ] || { echo "the emulator did not start"; cat "$OUT/emulator.log"; exit 1; }
 echo "raia emulator: $BASE_URL"
 
 # The connection, in Airflow's JSON form; the key only ever travels in the password field.
@@ -40,20 +51,31 @@ export AIRFLOW_CONN_RAIA_DEFAULT="{\"conn_type\": \"raia\", \"password\": \"$DEM
 "$VENV/bin/airflow" db migrate >"$WORK/db.log" 2>&1 || { cat "$WORK/db.log"; exit 1; }
 
 # Each example DAG, and the line of its output that shows what it did.
+RAN=" "
 run_example() {
-  local dag_id="$1" shows="$2" started=$SECONDS
-  "$VENV/bin/airflow" dags test "$dag_id" >"$WORK/$dag_id.log" 2>&1 || { cat "$WORK/$dag_id.log"; exit 1; }
+  local dag_id="$1" shows="$2" started=$SECONDS log="$OUT/logs/$1.log"
+  if [ -n "${RAIA_DEMO_DAGS:-}" ] && [[ " $RAIA_DEMO_DAGS " != *" $dag_id "* ]]; then return 0; fi
+  "$VENV/bin/airflow" dags test "$dag_id" >"$log" 2>&1 || { cat "$log"; exit 1; }
   local line
-  line="$(grep -E -o "$shows" "$WORK/$dag_id.log" | head -n 1 || true)"
-  [ -n "$line" ] || { echo "$dag_id ran but did not print what it should have"; cat "$WORK/$dag_id.log"; exit 1; }
+  line="$(grep -E -o "$shows" "$log" | head -n 1 || true)"
+  [ -n "$line" ] || { echo "$dag_id ran but did not print what it should have"; cat "$log"; exit 1; }
   echo "DAG $dag_id succeeded in $((SECONDS - started)) s: $line"
+  RAN="$RAN$dag_id "
 }
 run_example example_raia_prompt 'raia answered: .*'
 run_example example_raia_enrich_records 'enriched [0-9]+ records'
 run_example example_raia_async_prompt 'raia answered prompt .*'
 run_example example_raia_knowledge_refresh 'uploaded [0-9]+ documents, removed [0-9]+ stale files'
 run_example nightly_knowledge_refresh 'Knowledge synced: [0-9]+ uploaded \([0-9]+ bytes\), [0-9]+ deleted, [0-9]+ kept'
+if [[ "$RAN" == *" example_raia_knowledge_refresh nightly_knowledge_refresh "* ]]; then
+  echo "    (the same agent, the same documents: the sync owns what it mirrors. It found the upload example's files"
+  echo "    in the agent's knowledge but not in its manifest, and raia keeps no content hash to match them by,"
+  echo "    so it uploaded its own copies and then removed the others. Its next run uploads and removes nothing.)"
+fi
 run_example example_raia_conversation 'raia replied in conversation [^ ]+: .*'
 run_example example_raia_webhook 'webhook (registered|already registered): .*'
 run_example example_raia_batch_prompt 'raia batch enriched [0-9]+ of [0-9]+ rows .*'
 run_example example_raia_batch_prompt_chunked 'raia batch in [0-9]+ chunks: .*'
+
+echo "Demo outputs kept in $OUT:"
+(cd "$OUT" && find . -type f ! -name .raia-demo-output | sed 's|^\./|  |' | sort)
