@@ -3,7 +3,8 @@
 #
 # Two settings serve the self-check of these scripts (tests/ci/test_ci_gates.py), which runs them in a scratch
 # copy of the repo; nobody else needs them:
-#   RAIA_STAGES      comma-separated stages to run (demo, browser, ruff, mypy, docs, tests-3.3, tests-3.1);
+#   RAIA_STAGES      comma-separated stages to run (demo, browser, ruff, mypy, docs, package, tests-3.3,
+#                    tests-3.1);
 #                    unset means all of them.
 #   RAIA_REUSE_VENV  an existing, installed virtualenv to use as is instead of building one.
 set -euo pipefail

@@ -15,6 +15,7 @@ if stage ruff; then
 fi
 if stage mypy; then echo "== mypy"; "$VENV/bin/mypy"; fi
 if stage docs; then echo "== docs"; "$VENV/bin/sphinx-build" -q -W --keep-going -b html docs docs/_build/html; fi
+if stage package; then echo "== package"; "$ROOT/scripts/package_check.sh"; fi
 airflow_version() { "$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))'; }
 if stage tests-3.3; then
   echo "== tests on Airflow $(airflow_version)"

@@ -11,6 +11,7 @@ skips this module.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -133,6 +134,22 @@ def test_a_docs_warning_fails_ci(scratch: Path) -> None:
 
     assert done.returncode != 0
     assert "a-page-that-does-not-exist" in done.stderr
+
+
+def test_a_package_left_out_of_the_wheel_fails_ci(scratch: Path) -> None:
+    """A subpackage the packaging config leaves out (here by an ``exclude``): the built wheel must be refused."""
+    pyproject = scratch / "pyproject.toml"
+    before = pyproject.read_text(encoding="utf-8")
+    found = 'include = ["raia_provider*"]'
+    assert found in before
+    pyproject.write_text(before.replace(found, found + '\nexclude = ["raia_provider.engines*"]'), encoding="utf-8")
+    try:
+        done = run(scratch, ".ci/run", "package")
+    finally:
+        pyproject.write_text(before, encoding="utf-8")
+
+    assert done.returncode != 0
+    assert re.search(r"!! the wheel lacks \d+ package file\(s\): \['raia_provider/engines/", done.stdout), done.stdout
 
 
 def test_a_failing_test_fails_ci(scratch: Path) -> None:
