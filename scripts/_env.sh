@@ -60,3 +60,28 @@ ensure_chromium() {
   fi
   echo "!! $RAIA_CHROMIUM is missing and cannot be installed here (needs root and apt-get): the browser tests will be skipped"
 }
+
+# Start the emulator in the background and wait until it serves; the demo and the package check use it.
+# Usage: start_emulator PYTHON LOG KEY [EMULATOR ARGS...]; sets EMULATOR_PID and BASE_URL. stop_emulator ends it.
+# The emulator prints "raia emulator listening on http://127.0.0.1:PORT/external" once it serves.
+EMULATOR_PID=""
+start_emulator() {
+  local python="$1" log="$2" key="$3"
+  shift 3
+  "$python" -m raia_provider.testing --port 0 --key "$key" "$@" >"$log" 2>&1 &
+  EMULATOR_PID=$!
+  BASE_URL=""
+  for _ in $(seq 1 100); do
+    BASE_URL="$(sed -n 's/^raia emulator listening on \(http[^ ]*\).*/\1/p' "$log")"
+    [ -n "$BASE_URL" ] && return 0
+    kill -0 "$EMULATOR_PID" 2>/dev/null || { cat "$log"; return 1; }
+    sleep 0.1
+  done
+  echo "!! the emulator did not start"
+  cat "$log"
+  return 1
+}
+
+stop_emulator() {
+  if [ -n "$EMULATOR_PID" ]; then kill "$EMULATOR_PID" 2>/dev/null || true; wait "$EMULATOR_PID" 2>/dev/null || true; fi
+}

@@ -19,9 +19,8 @@ mkdir -p "$OUT/logs"
 touch "$OUT/.raia-demo-output"
 OUT="$(cd "$OUT" && pwd)"
 WORK="$(mktemp -d -t raia-demo-XXXXXX)"
-EMULATOR_PID=""
 cleanup() {
-  if [ -n "$EMULATOR_PID" ]; then kill "$EMULATOR_PID" 2>/dev/null || true; wait "$EMULATOR_PID" 2>/dev/null || true; fi
+  stop_emulator
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -33,16 +32,7 @@ export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$WORK/airflow.db"
 export RAIA_EXAMPLE_OUTPUT="$OUT/output"
 DEMO_KEY="demo-$(date +%s)-$RANDOM"
 
-# The emulator prints "raia emulator listening on http://127.0.0.1:PORT/external" once it serves.
-"$VENV/bin/python" -m raia_provider.testing --port 0 --key "$DEMO_KEY" --agent-name "Demo Agent" >"$OUT/emulator.log" 2>&1 &
-EMULATOR_PID=$!
-for _ in $(seq 1 100); do
-  BASE_URL="$(sed -n 's/^raia emulator listening on \(http[^ ]*\).*/\1/p' "$OUT/emulator.log")"
-  [ -n "$BASE_URL" ] && break
-  kill -0 "$EMULATOR_PID" 2>/dev/null || { cat "$OUT/emulator.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$BASE_URL" ] || { echo "the emulator did not start"; cat "$OUT/emulator.log"; exit 1; }
+start_emulator "$VENV/bin/python" "$OUT/emulator.log" "$DEMO_KEY" --agent-name "Demo Agent"
 echo "raia emulator: $BASE_URL"
 
 # The connection, in Airflow's JSON form; the key only ever travels in the password field.

@@ -9,9 +9,8 @@ cd "$ROOT"
 ensure_uv
 
 WORK="$(mktemp -d -t raia-package-XXXXXX)"
-EMULATOR_PID=""
 cleanup() {
-  if [ -n "$EMULATOR_PID" ]; then kill "$EMULATOR_PID" 2>/dev/null || true; wait "$EMULATOR_PID" 2>/dev/null || true; fi
+  stop_emulator
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -50,16 +49,7 @@ grep -q 'airflow-provider-raia' "$WORK/providers.log" \
   || { echo "!! airflow providers list does not show airflow-provider-raia"; cat "$WORK/providers.log"; exit 1; }
 
 KEY="package-$(date +%s)-$RANDOM"
-"$INSTALLED/bin/python" -m raia_provider.testing --port 0 --key "$KEY" >"$WORK/emulator.log" 2>&1 &
-EMULATOR_PID=$!
-BASE_URL=""
-for _ in $(seq 1 100); do
-  BASE_URL="$(sed -n 's/^raia emulator listening on \(http[^ ]*\).*/\1/p' "$WORK/emulator.log")"
-  [ -n "$BASE_URL" ] && break
-  kill -0 "$EMULATOR_PID" 2>/dev/null || { cat "$WORK/emulator.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$BASE_URL" ] || { echo "!! the installed emulator did not start"; cat "$WORK/emulator.log"; exit 1; }
+start_emulator "$INSTALLED/bin/python" "$WORK/emulator.log" "$KEY"
 export AIRFLOW_CONN_RAIA_DEFAULT="{\"conn_type\": \"raia\", \"password\": \"$KEY\", \"host\": \"$BASE_URL\"}"
 "$INSTALLED/bin/airflow" db migrate >"$WORK/db.log" 2>&1 || { cat "$WORK/db.log"; exit 1; }
 "$INSTALLED/bin/airflow" dags test example_raia_prompt >"$WORK/dag.log" 2>&1 || { cat "$WORK/dag.log"; exit 1; }
