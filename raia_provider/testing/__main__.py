@@ -20,8 +20,9 @@ import uuid
 from collections.abc import Sequence
 from types import FrameType
 
+from raia_provider.testing.emulator.config import MESSAGE_STATUS_VOCABULARIES, PENDING_STYLES
 from raia_provider.testing.emulator.net import loopback_host
-from raia_provider.testing.emulator.state import DEFAULT_AGENT_NAME, MESSAGE_STATUS_VOCABULARIES, PENDING_STYLES
+from raia_provider.testing.emulator.state import DEFAULT_AGENT_NAME
 
 
 def _delay(text: str) -> float | None:

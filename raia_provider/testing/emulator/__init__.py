@@ -1,23 +1,24 @@
 """The raia emulator, split by job.
 
-* :mod:`.answers` — deterministic answers and the fail marker;
-* :mod:`.errors` — raia's error bodies;
-* :mod:`.validation` — prompt body models, 400 details in class-validator style;
-* :mod:`.bodies` — body and query checks of the conversation-side operations;
+raia's resources — each one's records, store, bodies, DTOs and routes together — are in :mod:`.resources`
+(one package per resource; its docstring maps raia's paths to them and says how to add an endpoint). Around
+them, each piece written once:
+
+* :mod:`.storage` — per-agent tables, lookups (``NotFound``/``Refused``), the shared lock, clocks and reset;
+* :mod:`.workspace` — the conversation-side stores united; :mod:`.state` — agents, knobs, faults, rate
+  limiter, request log, and the prompt and upload stores (thread-safe); :mod:`.config` — the knobs;
+  :mod:`.records` — every record type in one import;
+* :mod:`.body_fields`, :mod:`.validation`, :mod:`.query`, :mod:`.paging` — request checks in class-validator
+  style, their 400s, query parameters and pages; :mod:`.rendering` — DTO conventions;
+* :mod:`.answers` — deterministic answers and the fail marker; :mod:`.errors` — raia's error bodies;
 * :mod:`.multipart` — streaming digest of multipart uploads (size and SHA-256, never the bytes);
-* :mod:`.records` / :mod:`.workspace` — per-agent users, conversations, messages, files, webhooks, limits,
-  usage and feedback, and their life cycles;
-* :mod:`.dtos` — raia's response DTOs built from those records;
-* :mod:`.matching` — method/path patterns for faults and log filters;
-* :mod:`.faults` — fault rules and the token-bucket rate limiter;
-* :mod:`.requestlog` — the request log (key never stored);
-* :mod:`.state` — agents, prompts, uploads, knobs (thread-safe);
+* :mod:`.matching` — method/path patterns for faults and log filters; :mod:`.faults` — fault rules and the
+  token-bucket rate limiter; :mod:`.requestlog` — the request log (key never stored);
 * :mod:`.pipeline` — ASGI middleware: latency, faults, routing 404, auth, rate limit, logging;
-* :mod:`.routes` — the ``/external`` routers, one per resource (all 44 ``Agent-Secret-Key`` operations;
-  each module's docstring states its contract choices);
-* :mod:`.control` — the ``/_emulator`` control API;
-* :mod:`.app` — the FastAPI app factory;
-* :mod:`.server` — ``RaiaEmulator`` (uvicorn in a background thread);
+* :mod:`.deps` — the routes' dependencies, and a store's refusal turned into raia's 404 or 400;
+* :mod:`.routers` — the routers served, in routing order; :mod:`.app` — the FastAPI app factory;
+* :mod:`.control` — the ``/_emulator`` control API (its operations, bodies and routes);
+* :mod:`.server` — ``RaiaEmulator`` (uvicorn in a background thread; :mod:`.uvicorn_hooks`);
 * :mod:`.client` — ``EmulatorClient`` for an emulator in another process;
 * :mod:`.contract` — raia's spec with its known defects fixed, for contract tests;
 * :mod:`.net` — path prefixes, loopback-only hosts, the webhook public-URL check (no DNS).
@@ -37,6 +38,7 @@ Contract choices where raia's facts are unsure (see ``API_FACTS.md``), each also
 :mod:`.contract` states all of this as an OpenAPI document (raia's spec with its defects fixed), which the
 emulator's own tests fuzz it against.
 
-Nothing here does I/O at import; only :mod:`.app`, :mod:`.control`, :mod:`.pipeline`, :mod:`.routes` and
-:mod:`.server` import FastAPI/Starlette/uvicorn.
+Nothing here does I/O at import; only :mod:`.app`, :mod:`.control.routes`, :mod:`.deps`, :mod:`.pipeline`,
+:mod:`.routers`, the resources' ``routes`` modules, :mod:`.server` and :mod:`.uvicorn_hooks` import
+FastAPI/Starlette/uvicorn.
 """

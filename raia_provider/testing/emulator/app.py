@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from raia_provider.testing.emulator import control
+from raia_provider.testing.emulator.control.routes import router as control_router
 from raia_provider.testing.emulator.errors import (
     EXTERNAL_ERROR_RESPONSES,
     RaiaError,
@@ -20,7 +20,7 @@ from raia_provider.testing.emulator.errors import (
 )
 from raia_provider.testing.emulator.net import CONTROL_PREFIX
 from raia_provider.testing.emulator.pipeline import ExternalApiPipeline, ServerHooks, is_external
-from raia_provider.testing.emulator.routes import EXTERNAL_ROUTERS
+from raia_provider.testing.emulator.routers import EXTERNAL_ROUTERS, STORAGE_ROUTERS
 from raia_provider.testing.emulator.state import EmulatorState
 from raia_provider.testing.emulator.validation import BODY_PROPERTY, class_validator_details, detail
 
@@ -73,7 +73,9 @@ def create_app(state: EmulatorState, hooks: ServerHooks | None = None) -> FastAP
     app.state.emulator = state
     for router in EXTERNAL_ROUTERS:
         app.include_router(router, responses=EXTERNAL_ERROR_RESPONSES)
-    app.include_router(control.router)
+    app.include_router(control_router)
+    for router in STORAGE_ROUTERS:
+        app.include_router(router)
     app.add_exception_handler(RaiaError, _raia_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -8,8 +8,9 @@ from typing import Any, Unpack
 import requests
 
 from raia_provider.testing.emulator.answers import FAILURE_MESSAGE, MESSAGE_FAILURE_MESSAGE, Outcome
+from raia_provider.testing.emulator.config import ConfigChanges, EmulatorConfig
+from raia_provider.testing.emulator.control.arguments import FaultRule, UserContacts
 from raia_provider.testing.emulator.faults import Fault, FaultKind
-from raia_provider.testing.emulator.matching import ANY
 from raia_provider.testing.emulator.net import CONTROL_PREFIX, EXTERNAL_PREFIX
 from raia_provider.testing.emulator.records import (
     AgentFile,
@@ -20,11 +21,12 @@ from raia_provider.testing.emulator.records import (
     Message,
     MessageFile,
     MessageJob,
+    PromptRecord,
     UsageEvent,
     Webhook,
 )
 from raia_provider.testing.emulator.requestlog import RecordedRequest
-from raia_provider.testing.emulator.state import Agent, ConfigChanges, EmulatorConfig, PromptRecord
+from raia_provider.testing.emulator.state import Agent
 
 
 def _prompt(data: dict[str, Any]) -> PromptRecord:
@@ -121,40 +123,13 @@ class EmulatorClient:
         """The current knobs."""
         return EmulatorConfig(**self._call("GET", "/config"))
 
-    def inject_fault(
-        self,
-        *,
-        kind: FaultKind,
-        method: str = ANY,
-        path: str = ANY,
-        count: int = 1,
-        status: int | None = None,
-        retry_after: int | None = None,
-        delay: float = 0.0,
-        after: int = 0,
-    ) -> Fault:
+    def inject_fault(self, *, kind: FaultKind, **rule: Unpack[FaultRule]) -> Fault:
         """Add a fault rule (see ``RaiaEmulator.inject_fault``).
 
         :param kind: the fault kind.
-        :param method: HTTP method, ``"*"`` for any.
-        :param path: path pattern.
-        :param count: how many matching requests to hit.
-        :param status: status code for ``status``/``html`` faults.
-        :param retry_after: ``Retry-After`` seconds for ``status`` faults.
-        :param delay: seconds for ``slow`` faults.
-        :param after: let this many matching requests through first.
+        :param rule: the rest of the rule (see :class:`~.control.arguments.FaultRule`).
         """
-        spec = {
-            "kind": kind,
-            "method": method,
-            "path": path,
-            "count": count,
-            "status": status,
-            "retry_after": retry_after,
-            "delay": delay,
-            "after": after,
-        }
-        return Fault(**self._call("POST", "/faults", json=spec))
+        return Fault(**self._call("POST", "/faults", json={"kind": kind, **rule}))
 
     def faults(self) -> list[Fault]:
         """Pending fault rules."""
@@ -232,31 +207,17 @@ class EmulatorClient:
         first_name: str = "Test",
         last_name: str = "User",
         *,
-        email: str | None = None,
-        phone_number: str | None = None,
-        fk_id: str | None = None,
-        fk_user_id: str | None = None,
         agent_id: str | None = None,
+        **contacts: Unpack[UserContacts],
     ) -> ConversationUser:
         """Create a conversation user (see ``RaiaEmulator.seed_user``).
 
         :param first_name: first name.
         :param last_name: last name.
-        :param email: email.
-        :param phone_number: phone number.
-        :param fk_id: fkId.
-        :param fk_user_id: fkUserId.
         :param agent_id: the owning agent (default agent when omitted).
+        :param contacts: ``email``, ``phone_number``, ``fk_id``, ``fk_user_id``.
         """
-        spec = {
-            "first_name": first_name,
-            "last_name": last_name,
-            "email": email,
-            "phone_number": phone_number,
-            "fk_id": fk_id,
-            "fk_user_id": fk_user_id,
-            "agent_id": agent_id,
-        }
+        spec = {"first_name": first_name, "last_name": last_name, "agent_id": agent_id, **contacts}
         return ConversationUser(**self._call("POST", "/users", json=spec))
 
     def seed_conversation(

@@ -71,7 +71,7 @@ SERVED_OPERATIONS: tuple[tuple[str, str], ...] = (
 #: using ``\s``/``\S`` would call valid what the emulator's Python checks refuse.
 WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
-"""E.164, as the emulator checks it (``bodies`` imports it from here)."""
+"""E.164, as the emulator checks it (the users' and conversations' bodies import it from here)."""
 EMAIL_PATTERN = rf"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\.[^@{WHITESPACE}]+$"
 """An email, as the emulator checks it: something, an at sign, a domain with a dot; no whitespace."""
 MAX_PAGE_SIZE = 100

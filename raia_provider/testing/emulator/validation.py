@@ -1,84 +1,20 @@
-"""Request body models of the ``/external`` operations, and their errors rendered like NestJS.
+"""raia's 400 for a bad body or query: pydantic's errors rendered as NestJS class-validator ``details``.
 
-raia validates bodies with NestJS's class-validator. What the emulator enforces, per field of the spec's
-DTOs:
-
-* required strings must be JSON strings that are not blank (empty or whitespace-only) — our reading of
-  ``@IsNotEmpty`` (**inferred**; class-validator alone accepts whitespace, we are stricter on purpose so
-  clients never send empty prompts);
-* optional fields may be absent but not ``null`` (the spec marks none of them nullable);
-* ``files`` must be an array of objects;
-* unknown properties are ignored (the spec does not forbid them).
-
-Errors become a 400 whose ``details`` entries look like class-validator's:
+A 400's ``details`` entries look like class-validator's:
 ``{"property": "files.0.fileName", "constraints": {"isNotEmpty": "fileName should not be empty"}}`` — the
-shape is **inferred** (the spec leaves ``details`` untyped).
+shape is **inferred** (the spec leaves ``details`` untyped). The checks themselves are the field types of
+:mod:`.body_fields`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, field_validator
-from pydantic_core import PydanticCustomError
+from raia_provider.testing.emulator.body_fields import BLANK
+from raia_provider.testing.emulator.errors import RaiaError, bad_request_body
 
-_BLANK = "blank"
 BODY_PROPERTY = "body"
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise PydanticCustomError(_BLANK, "should not be empty")
-    return value
-
-
-RequiredText = Annotated[StrictStr, AfterValidator(_not_blank)]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class PromptFileBody(_Body):
-    """An item of ``files`` (spec ``PromptFileBodyDTO``)."""
-
-    fileName: RequiredText
-    storagePath: RequiredText
-
-
-class MessageFileBody(PromptFileBody):
-    """An item of a message's ``files`` (spec ``MessageFileBodyDTO``, same fields)."""
-
-
-class PromptBody(_Body):
-    """Body of ``POST /external/prompts`` and ``/async`` (spec ``ProcessPromptBodyDTO`` / ``CreatePromptBodyDTO``)."""
-
-    prompt: RequiredText
-    tokenTrackingId: StrictStr | None = None  # None only when absent: an explicit null is refused below
-    files: list[PromptFileBody] | None = None
-
-    @field_validator("tokenTrackingId", mode="before")
-    @classmethod
-    def _text_not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise PydanticCustomError("string_type", "Input should be a valid string")
-        return value
-
-    @field_validator("files", mode="before")
-    @classmethod
-    def _list_not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise PydanticCustomError("list_type", "Input should be a valid list")
-        return value
-
-
-class UploadUrlBody(_Body):
-    """Body of ``POST /external/prompts/upload-url`` (spec ``CreatePromptFileSignedUploadUrlBodyDTO``)."""
-
-    fileName: RequiredText
-    contentType: RequiredText
-
 
 _NUMBER = {"isNumber": "must be a number conforming to the specified constraints"}
 MISSING_RULES: dict[str, dict[str, str]] = {
@@ -107,7 +43,7 @@ def _constraints(error: Mapping[str, Any], name: str, parent: str) -> dict[str, 
     if error_type == "missing":
         # Every required property of these DTOs is a string; class-validator reports both rules.
         return {"isNotEmpty": f"{name} should not be empty", "isString": f"{name} must be a string"}
-    if error_type == _BLANK:
+    if error_type == BLANK:
         return {"isNotEmpty": f"{name} should not be empty"}
     if error_type == "string_type":
         return {"isString": f"{name} must be a string"}
@@ -182,3 +118,13 @@ def detail(prop: str, rule: str, message: str) -> dict[str, Any]:
     :param message: the constraint message.
     """
     return {"property": prop, "constraints": {rule: message}}
+
+
+def refuse(details: list[dict[str, Any]]) -> None:
+    """Raise raia's 400 if there are ``details``.
+
+    :param details: class-validator details.
+    :raises RaiaError: 400 ``BAD_REQUEST`` with the details.
+    """
+    if details:
+        raise RaiaError(400, bad_request_body(details))
