@@ -68,15 +68,20 @@ def connection_not_found(conn_id: str) -> RaiaConfigurationError:
     Airflow's own ``AirflowNotFoundException`` names the id under a long traceback; this says where the
     connection could come from and gives the one line that defines it in the environment.
     """
-    env_name = "AIRFLOW_CONN_" + re.sub(r"[^0-9A-Za-z]", "_", conn_id).upper()
-    line = json.dumps({"conn_type": "raia", "password": "<agent secret key>", "extra": {"region": "us"}})
+    line = _export_line(conn_id, {"conn_type": "raia", "password": "<agent secret key>", "extra": {"region": "us"}})
     return RaiaConfigurationError(
         f"raia connection {conn_id!r} is not defined: Airflow found no connection with conn_id={conn_id!r} in "
         "its secrets backends, the environment or its database. Add it in the UI (Admin > Connections, type "
-        f"'raia'), or define it for this process with one line:\n    export {env_name}='{line}'\n"
+        f"'raia'), or define it for this process with one line:\n{line}\n"
         'Use "region": "eu" for an EU agent, or "host": "http://127.0.0.1:8080/external" for the emulator. '
         f"The connection page: {CONNECTION_DOCS}"
     )
+
+
+def _export_line(conn_id: str, connection: dict[str, Any]) -> str:
+    """The shell line that defines ``connection`` as ``conn_id`` in the environment, indented for a message."""
+    env_name = "AIRFLOW_CONN_" + re.sub(r"[^0-9A-Za-z]", "_", conn_id).upper()
+    return f"    export {env_name}='{json.dumps(connection)}'"
 
 
 def _fail(conn_id: str, problem: str) -> RaiaConfigurationError:
@@ -242,13 +247,12 @@ def _split_url_advice(conn_id: str, host: str, port: int | None, schema: str) ->
     bare_host = host.rsplit("@", 1)[-1] or "127.0.0.1"
     scheme = "http" if _is_loopback(bare_host) else "https"
     base_url = f"{scheme}://{bare_host}{f':{port}' if port else ''}/{schema.strip('/')}".rstrip("/")
-    env_name = "AIRFLOW_CONN_" + re.sub(r"[^0-9A-Za-z]", "_", conn_id).upper()
-    as_json = json.dumps({"conn_type": "raia", "host": base_url, "password": "<agent secret key>"})
+    as_json = _export_line(conn_id, {"conn_type": "raia", "host": base_url, "password": "<agent secret key>"})
     held = ", ".join(f"{name}={value!r}" for name, value in (("schema", schema), ("port", port)) if value)
     return (
         f"the base URL was split into fields: {held}. Written as a URI (raia://:KEY@host:port/external), "
         "Airflow puts the URL's path in 'schema' and its port in 'port', and keeps no http or https; a raia "
-        f"connection takes the whole base URL in 'host'. Write it as JSON:\n    export {env_name}='{as_json}'\n"
+        f"connection takes the whole base URL in 'host'. Write it as JSON:\n{as_json}\n"
         f"or as a URI whose host is the URL-encoded base URL: raia://:<agent secret key>@{quote(base_url, safe='')}"
     )
 

@@ -24,20 +24,23 @@ pytestmark = [
 DAGS = "example_raia_knowledge_refresh nightly_knowledge_refresh example_raia_batch_prompt"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
-    out = tmp_path_factory.mktemp("demo") / "kept"
-    done = subprocess.run(
+def run_demo(out: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``scripts/demo.sh`` with this virtualenv, writing into ``out``."""
+    return subprocess.run(
         [str(REPO / "scripts" / "demo.sh")],
         cwd=REPO,
-        env=environment(
-            ci=False, RAIA_STAGES="demo", RAIA_REUSE_VENV=str(VENV), RAIA_DEMO_OUTPUT=str(out), RAIA_DEMO_DAGS=DAGS
-        ),
+        env=environment(ci=False, RAIA_STAGES="demo", RAIA_REUSE_VENV=str(VENV), RAIA_DEMO_OUTPUT=str(out), **env),
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    out = tmp_path_factory.mktemp("demo") / "kept"
+    done = run_demo(out, RAIA_DEMO_DAGS=DAGS)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     return out, done.stdout.splitlines()
 
@@ -70,15 +73,7 @@ def test_the_demo_says_why_the_nightly_sync_replaced_the_upload_examples_files(d
 
 def test_the_demo_refuses_to_empty_a_folder_it_did_not_write(tmp_path: Path) -> None:
     (tmp_path / "mine.txt").write_text("keep me", encoding="utf-8")
-    done = subprocess.run(
-        [str(REPO / "scripts" / "demo.sh")],
-        cwd=REPO,
-        env=environment(ci=False, RAIA_STAGES="demo", RAIA_REUSE_VENV=str(VENV), RAIA_DEMO_OUTPUT=str(tmp_path)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_demo(tmp_path)
     assert done.returncode != 0
     assert "holds files the demo did not write" in done.stdout
     assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == "keep me"
