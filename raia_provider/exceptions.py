@@ -21,6 +21,7 @@ Hierarchy::
     │   ├── RaiaMalformedResponseError   not JSON at all, e.g. a truncated body (transient)
     │   └── RaiaResponseTooLargeError    a body over the hook's ``max_response_bytes``
     ├── RaiaPromptFailedError    raia processed the prompt and reported ``status: failed``
+    ├── RaiaAnswerFormatError    an answer asked for as JSON is not JSON, or does not match its schema
     ├── RaiaMessageFailedError   raia reported ``status: failed`` for the reply to a message
     ├── RaiaWaitTimeoutError     an answer was still pending when the wait's ``timeout`` ran out
     ├── RaiaPollError            waiting for an answer gave up (errors in a row, or a permanent one)
@@ -154,6 +155,25 @@ class RaiaMalformedResponseError(RaiaResponseError):
 
 class RaiaResponseTooLargeError(RaiaResponseError):
     """raia's answer was larger than the hook's ``max_response_bytes``; it was not read further."""
+
+
+class RaiaAnswerFormatError(RaiaError):
+    """An answer asked for as structured data is not valid JSON, or does not match the output schema.
+
+    Not transient: asking again may give another answer, but the fix is in the agent's instructions or in the
+    schema. The raw answer is kept so a batch can write it next to the error.
+
+    :param message: the full, human-readable explanation.
+    :param path: where in the answer it went wrong, as a JSON path (``$`` for the whole answer).
+    :param reason: what was wrong there.
+    :param answer: the raw answer text.
+    """
+
+    def __init__(self, message: str, *, path: str, reason: str, answer: str | None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
+        self.answer = answer
 
 
 class RaiaPromptFailedError(RaiaError):

@@ -20,11 +20,14 @@ import tempfile
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from raia_provider.engines.batch_input import Row
 from raia_provider.engines.batch_runner import RowOutcome
 from raia_provider.engines.whole_files import WholeFile
+
+if TYPE_CHECKING:
+    from raia_provider.engines.answers import AnswerShape
 
 #: The fields each output line adds to its record.
 RESULT_FIELDS: Final = ("response", "total_tokens", "status", "error")
@@ -51,10 +54,14 @@ class OrderedOutput:
     :param file: where the lines go (published by the caller once the batch is done).
     :param limit: the most rows held at once.
     :param row_numbers: whether each line gets the row's ``row_number`` (when rows have no key field).
+    :param answer_shape: when answers are structured, what gives each line its answer columns.
     """
 
-    def __init__(self, file: WholeFile, *, limit: int, row_numbers: bool) -> None:
+    def __init__(
+        self, file: WholeFile, *, limit: int, row_numbers: bool, answer_shape: AnswerShape | None = None
+    ) -> None:
         self.file = file
+        self.answer_shape = answer_shape
         self.limit = limit
         self.row_numbers = row_numbers
         self.counts = {"completed": 0, "failed": 0, "not_attempted": 0}
@@ -162,4 +169,9 @@ class OrderedOutput:
             if outcome.status == "failed" and len(self.first_failed) < MAX_NAMED:
                 self.first_failed.append((row, outcome.error))
         numbered = {"row_number": row.number} if self.row_numbers else {}
-        self.file.write(json.dumps({**row.record, **numbered, **result}, ensure_ascii=False, default=str) + "\n")
+        answer: dict[str, Any] = {}
+        if self.answer_shape is not None:
+            parsed = outcome.data if outcome is not None and outcome.status == "completed" else None
+            answer = self.answer_shape.row_columns(parsed)
+        line = {**row.record, **numbered, **answer, **result}
+        self.file.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")

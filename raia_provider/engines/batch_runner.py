@@ -17,14 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
 from raia_provider._core import clock
 from raia_provider._core.request_gate import RequestGate
 from raia_provider._core.retry import RetryPolicy
+from raia_provider.engines.answers import AnswerShape
 from raia_provider.engines.polling import PollTarget, arun_poll, poll_steps
 from raia_provider.exceptions import (
+    RaiaAnswerFormatError,
     RaiaAuthError,
     RaiaConfigurationError,
     RaiaError,
@@ -71,6 +73,7 @@ class RowOutcome:
     :param total_tokens: the tokens raia counted, when it says.
     :param error: why the row failed.
     :param prompt_id: the async prompt's id (async mode).
+    :param data: the parsed answer, when the batch asks for structured answers.
     """
 
     key: str
@@ -80,6 +83,7 @@ class RowOutcome:
     total_tokens: int | None = None
     error: str | None = None
     prompt_id: str | None = None
+    data: Any = None
 
     def to_json(self) -> dict[str, Any]:
         """The outcome as a plain JSON object."""
@@ -100,6 +104,7 @@ class RowOutcome:
             total_tokens=line.get("total_tokens"),
             error=line.get("error"),
             prompt_id=line.get("prompt_id"),
+            data=line.get("data"),
         )
 
 
@@ -135,8 +140,10 @@ class BatchRunner:
         max_failures: int | None = None,
         on_stop: Callable[[], None] | None = None,
         sleep: Callable[[float], Any] | None = None,
+        answer_shape: AnswerShape | None = None,
     ) -> None:
         self.hook = hook
+        self.answer_shape = answer_shape
         self.mode = mode
         self.max_concurrency = max_concurrency
         self.gate = gate
@@ -207,12 +214,22 @@ class BatchRunner:
         """One row, start to end; row-level failures become a ``failed`` outcome."""
         try:
             if self.mode == "sync":
-                return await self._ask_sync(job)
-            return await self._ask_async(job)
+                return self._as_data(await self._ask_sync(job))
+            return self._as_data(await self._ask_async(job))
         except _BATCH_FATAL:
             raise
         except RaiaError as error:
             return RowOutcome(job.key, job.prompt_sha, "failed", error=self.hook.redact(str(error)))
+
+    def _as_data(self, outcome: RowOutcome) -> RowOutcome:
+        """A completed row with its answer parsed; an answer that is not the data asked for fails the row and
+        keeps the raw answer in ``response``."""
+        if self.answer_shape is None or outcome.status != "completed":
+            return outcome
+        try:
+            return replace(outcome, data=self.answer_shape.parse(outcome.response))
+        except RaiaAnswerFormatError as error:
+            return replace(outcome, status="failed", error=self.hook.redact(str(error)))
 
     async def _ask_sync(self, job: PromptJob) -> RowOutcome:
         answer = await self._send(

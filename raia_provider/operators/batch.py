@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final, get_args
 
 from raia_provider._core.request_gate import RequestGate
 from raia_provider._core.retry import SINGLE_ATTEMPT, RetryPolicy
+from raia_provider.engines.answers import AnswerShape, OutputFormat
 from raia_provider.engines.batch_checkpoint import Checkpoint, CheckpointWriter, checkpoint_for
 from raia_provider.engines.batch_input import (
     InputFormat,
@@ -98,6 +99,11 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
     :param checkpoint_interval: seconds between checkpoint writes; a hard crash loses at most this much work.
     :param row_retry_policy: attempts and backoff for one row's transient failures (the task's own
         ``retries`` then re-run the batch, which asks only what is still unanswered).
+    :param output_format: ``"json"`` parses each answer; its value goes to an ``answer`` column.
+    :param output_schema: a JSON Schema (dict) or pydantic model class each answer must match (implies
+        ``"json"``); its properties (or fields) become columns next to the record's own. A row whose answer
+        is not JSON or breaks the schema fails (raw answer in ``response``, the path and reason in ``error``)
+        and counts toward ``max_failed_ratio``.
     """
 
     template_fields: Sequence[str] = ("records", "input_path", "output_path", "token_tracking_id", "checkpoint_path")
@@ -123,9 +129,16 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         checkpoint_path: Any = None,
         checkpoint_interval: float = 2.0,
         row_retry_policy: RetryPolicy | None = None,
+        output_format: OutputFormat | None = None,
+        output_schema: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.output_format = output_format
+        self.output_schema = output_schema
+        self._answer_shape = AnswerShape.from_arguments(
+            output_format=output_format, output_schema=output_schema, owner=f"{type(self).__name__} {self.task_id!r}"
+        )
         self.prompt_template = prompt_template
         self.output_path = output_path
         self.records = records
@@ -202,7 +215,9 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
                 row_range=check_row_range(self.row_range),
                 renderer=PromptRenderer(self.prompt_template, context, tracking_id),
                 saved=saved,
-                added_fields=frozenset(RESULT_FIELDS) | ({"row_number"} if self.key_field is None else frozenset()),
+                added_fields=frozenset(RESULT_FIELDS)
+                | ({"row_number"} if self.key_field is None else frozenset())
+                | frozenset(self._answer_shape.columns if self._answer_shape is not None else ()),
                 row_range_argument=self.row_range,
             )
             survey = plan.survey()
@@ -244,6 +259,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
             file,
             limit=max(MIN_ROWS_HELD, ROWS_HELD_PER_WORKER * self.max_concurrency),
             row_numbers=self.key_field is None,
+            answer_shape=self._answer_shape,
         )
         try:
             writer = CheckpointWriter(checkpoint, self.checkpoint_interval)
@@ -323,6 +339,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
             wait_timeout=self.timeout,
             max_failures=allowed_failures,
             on_stop=sink.wake,
+            answer_shape=self._answer_shape,
         )
 
     async def _run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from raia_provider.engines.answers import AnswerShape, OutputFormat
 from raia_provider.engines.polling import PollTarget, prompt_output, result_from_event
 from raia_provider.exceptions import RaiaPromptFailedError, RaiaResponseError
 from raia_provider.operations.prompts import CreatePrompt, ProcessPrompt
@@ -30,6 +31,10 @@ class RaiaPromptOperator(RaiaWaitingOperator):
     ``"prompt_id"`` for an async prompt. A prompt raia reports ``failed`` raises
     :class:`~raia_provider.exceptions.RaiaPromptFailedError` with raia's error text.
 
+    With ``output_format="json"`` or an ``output_schema`` the answer is parsed (and validated): the result's
+    ``"response"`` is the parsed object, and an answer that is not JSON or breaks the schema raises
+    :class:`~raia_provider.exceptions.RaiaAnswerFormatError` naming the JSON path and the reason.
+
     On a retry of the task (Airflow 3.3+), an async prompt from an earlier try that raia is still
     answering, or has answered, is re-used instead of being asked again.
 
@@ -39,6 +44,9 @@ class RaiaPromptOperator(RaiaWaitingOperator):
     :param prompt: the question for the agent (templated; a file ending in ``.txt``, ``.md`` or ``.j2`` is
         read and rendered as the template).
     :param token_tracking_id: a tag raia stores with the token usage, e.g. ``"{{ dag.dag_id }}"`` (templated).
+    :param output_format: ``"text"`` (default) or ``"json"``: parse the answer as JSON.
+    :param output_schema: a JSON Schema (dict) or a pydantic model class the answer must match; implies
+        ``output_format="json"``. A model's answer is returned as its plain-JSON dump.
     :param raia_conn_id: the ``raia`` connection.
     :param deferrable: wait in the triggerer instead of on a worker (default: ``[operators]
         default_deferrable``).
@@ -59,12 +67,20 @@ class RaiaPromptOperator(RaiaWaitingOperator):
         prompt: str,
         token_tracking_id: str | None = None,
         wait_for_completion: bool = True,
+        output_format: OutputFormat | None = None,
+        output_schema: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.prompt = prompt
         self.token_tracking_id = token_tracking_id
         self.wait_for_completion = wait_for_completion
+        self.output_format = output_format
+        self.output_schema = output_schema
+        # Checked when the DAG is parsed; jsonschema is already imported by airflow.sdk, so this costs nothing.
+        self._answer_shape = AnswerShape.from_arguments(
+            output_format=output_format, output_schema=output_schema, owner=f"{type(self).__name__} {self.task_id!r}"
+        )
 
     def execute(self, context: Context) -> Any:
         """Ask the agent; return the answer (or, without ``wait_for_completion``, the prompt's id)."""
@@ -100,7 +116,7 @@ class RaiaPromptOperator(RaiaWaitingOperator):
                 "use deferrable=True (async prompt) for long-running questions"
             )
         self._log_answer(answer.total_tokens)
-        return prompt_output(None, answer)
+        return self._as_data(prompt_output(None, answer))
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: return the answer, or raise what the event reports.
@@ -110,7 +126,13 @@ class RaiaPromptOperator(RaiaWaitingOperator):
         """
         result = result_from_event(event, "prompt")
         self._log_answer(result.get("total_tokens"))
-        return result
+        return self._as_data(result)
+
+    def _as_data(self, result: dict[str, Any]) -> dict[str, Any]:
+        """The result with its answer parsed, when a structured answer was asked for."""
+        if self._answer_shape is None:
+            return result
+        return {**result, "response": self._answer_shape.parse(result["response"])}
 
     def _log_answer(self, total_tokens: Any) -> None:
         self.log.info("raia answered (%s tokens)", total_tokens)
