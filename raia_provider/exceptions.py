@@ -17,6 +17,7 @@ Hierarchy::
     │   └── RaiaServerError          5xx (transient)
     ├── RaiaConnectionError      no HTTP answer: refused, reset, DNS (transient)
     ├── RaiaTimeoutError         a request took longer than its timeout (transient)
+    ├── RaiaStorageError         the storage host behind a signed upload URL did not take a file
     ├── RaiaResponseError        raia's answer does not match the published contract
     │   ├── RaiaMalformedResponseError   not JSON at all, e.g. a truncated body (transient)
     │   └── RaiaResponseTooLargeError    a body over the hook's ``max_response_bytes``
@@ -139,6 +140,22 @@ class RaiaTimeoutError(RaiaError):
     """A request to raia took longer than its connect or read timeout."""
 
     transient = True
+
+
+class RaiaStorageError(RaiaError):
+    """The storage service behind a signed upload URL did not take a file (its host is not raia's).
+
+    :param message: the full, human-readable explanation (never the URL's signature).
+    :param status_code: the HTTP status it answered with, or ``None`` when the URL itself was unusable.
+    :param host: the storage service's scheme, host and port.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None, host: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.host = host
+        #: Whether retrying the upload later may succeed (408, 429 and 5xx).
+        self.transient = status_code is not None and (status_code in (408, 429) or status_code >= 500)
 
 
 class RaiaResponseError(RaiaError):

@@ -6,8 +6,10 @@ now for ``Content-Length``; its bytes are read only while sending, in chunks.
 
 from __future__ import annotations
 
+import dataclasses
 import mimetypes
 import os
+import re
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,12 +20,24 @@ FileSource = str | os.PathLike[str] | Any
 ``stat`` and ``is_file``)."""
 
 
-def file_part(source: Any) -> FilePart:
+_MIME_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
+
+
+def file_part(source: Any, *, content_type: str | None = None) -> FilePart:
     """Validate ``source`` and describe it for a streamed upload.
 
     :param source: a local path or an ``ObjectStoragePath``.
-    :raises ValueError: if it does not exist, is not a regular file, or cannot be read.
+    :param content_type: its MIME type; guessed from the name when ``None``.
+    :raises ValueError: if it does not exist, is not a regular file, or cannot be read, or the content type
+        is not ``type/subtype``.
     """
+    if content_type is not None and not (isinstance(content_type, str) and _MIME_TYPE.match(content_type)):
+        raise ValueError(f"content type {content_type!r} is not a MIME type such as 'application/pdf'")
+    part = _described(source)
+    return part if content_type is None else dataclasses.replace(part, content_type=content_type)
+
+
+def _described(source: Any) -> FilePart:
     if isinstance(source, FilePart):
         return source
     if isinstance(source, str | os.PathLike) and not _is_object_storage(source):

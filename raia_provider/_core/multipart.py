@@ -1,4 +1,5 @@
-"""A ``multipart/form-data`` body that streams its file from disk or object storage.
+"""Request bodies that stream a file from disk or object storage: ``multipart/form-data`` for raia's own
+file uploads, and the bare file (:class:`FileBody`) for a signed storage URL.
 
 ``requests`` builds multipart bodies in memory, which a 1 GiB knowledge file must never be. This body is
 a fixed preamble, the file read in chunks, and a fixed epilogue; its length is known up front so it is sent
@@ -36,35 +37,20 @@ class FilePart:
     source: str
 
 
-class MultipartBody:
-    """One file field plus text fields, as ``multipart/form-data``.
+class _StreamedBody:
+    """A fixed preamble, the file read in chunks, a fixed epilogue; its exact length known up front.
 
-    :param fields: text fields (name to value), sent before the file.
-    :param field_name: the form field that carries the file (raia: ``file``).
     :param file: the file to stream.
+    :param preamble: bytes sent before the file.
+    :param epilogue: bytes sent after it.
+    :param content_type: the body's ``Content-Type``.
     """
 
-    def __init__(self, fields: Mapping[str, str], *, field_name: str, file: FilePart) -> None:
+    def __init__(self, file: FilePart, *, preamble: bytes, epilogue: bytes, content_type: str) -> None:
         self.file = file
-        self.boundary = secrets.token_hex(16)
-        parts = [
-            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n{value}\r\n'.encode()
-            for name, value in fields.items()
-        ]
-        parts.append(
-            (
-                f"--{self.boundary}\r\n"
-                f'Content-Disposition: form-data; name="{_quote(field_name)}"; filename="{_quote(file.file_name)}"\r\n'
-                f"Content-Type: {file.content_type}\r\n\r\n"
-            ).encode()
-        )
-        self._preamble = b"".join(parts)
-        self._epilogue = f"\r\n--{self.boundary}--\r\n".encode()
-
-    @property
-    def content_type(self) -> str:
-        """The ``Content-Type`` header value, boundary included."""
-        return f"multipart/form-data; boundary={self.boundary}"
+        self._preamble = preamble
+        self._epilogue = epilogue
+        self.content_type = content_type
 
     def __len__(self) -> int:
         return len(self._preamble) + self.file.size + len(self._epilogue)
@@ -97,10 +83,50 @@ class MultipartBody:
         return _BodyReader(self)
 
 
-class _BodyReader:
-    """Adapts :meth:`MultipartBody.chunks` to ``read(n)``, the interface ``http.client`` streams from."""
+class MultipartBody(_StreamedBody):
+    """One file field plus text fields, as ``multipart/form-data``.
 
-    def __init__(self, body: MultipartBody) -> None:
+    :param fields: text fields (name to value), sent before the file.
+    :param field_name: the form field that carries the file (raia: ``file``).
+    :param file: the file to stream.
+    """
+
+    def __init__(self, fields: Mapping[str, str], *, field_name: str, file: FilePart) -> None:
+        boundary = secrets.token_hex(16)
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in fields.items()
+        ]
+        parts.append(
+            (
+                f"--{boundary}\r\n"
+                f'Content-Disposition: form-data; name="{_quote(field_name)}"; filename="{_quote(file.file_name)}"\r\n'
+                f"Content-Type: {file.content_type}\r\n\r\n"
+            ).encode()
+        )
+        super().__init__(
+            file,
+            preamble=b"".join(parts),
+            epilogue=f"\r\n--{boundary}--\r\n".encode(),
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
+        self.boundary = boundary
+
+
+class FileBody(_StreamedBody):
+    """The file's bytes alone, under its own content type: the body of a ``PUT`` to a signed storage URL.
+
+    :param file: the file to stream.
+    """
+
+    def __init__(self, file: FilePart) -> None:
+        super().__init__(file, preamble=b"", epilogue=b"", content_type=file.content_type)
+
+
+class _BodyReader:
+    """Adapts :meth:`_StreamedBody.chunks` to ``read(n)``, the interface ``http.client`` streams from."""
+
+    def __init__(self, body: _StreamedBody) -> None:
         self._length = len(body)
         self._chunks = body.chunks()
         self._current = b""

@@ -5,6 +5,10 @@ parses the answer; ``output_schema`` (a JSON Schema dict, or a pydantic model cl
 answer that is not JSON, or breaks the schema, is a :class:`~raia_provider.exceptions.RaiaAnswerFormatError`
 naming the JSON path and the reason, with the raw answer kept.
 
+With neither argument, the agent's own output schema applies when its profile has one enabled
+(``isOutputJsonSchemaEnabled`` and ``outputJsonSchema``): :func:`agent_answer_shape` reads the profile once per
+task. ``output_format="text"`` keeps the answer as text and spares that request.
+
 Agents configured to answer in JSON often still wrap it in a Markdown code fence (```` ```json ... ``` ````);
 an answer that is exactly one fenced block is read as its content. Nothing else is stripped or repaired.
 """
@@ -12,6 +16,7 @@ an answer that is exactly one fenced block is read as its content. Nothing else 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +26,10 @@ from raia_provider.exceptions import RaiaAnswerFormatError, RaiaInputError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+
+    from raia_provider.hooks.raia import RaiaHook
+
+log = logging.getLogger(__name__)
 
 OutputFormat = Literal["text", "json"]
 OUTPUT_FORMATS: Final = ("text", "json")
@@ -80,6 +89,41 @@ class AnswerShape:
             f"{owner}: argument 'output_schema' must be a JSON Schema (a dict) or a pydantic model class, got "
             f"{type(output_schema).__name__}."
         )
+
+    @classmethod
+    def from_agent_schema(cls, enabled: bool | None, schema_text: str | None) -> AnswerShape | None:
+        """The shape an agent profile's output JSON schema asks for; ``None`` when it is not enabled.
+
+        raia sends the schema as a JSON string. One that is blank, or not a valid JSON Schema, still means the
+        agent answers in JSON: the answer is parsed, not validated (with a warning).
+
+        :param enabled: the profile's ``isOutputJsonSchemaEnabled``.
+        :param schema_text: the profile's ``outputJsonSchema``.
+        """
+        if not enabled:
+            return None
+        if not schema_text or not schema_text.strip():
+            return cls()
+        from jsonschema.exceptions import SchemaError
+        from jsonschema.validators import validator_for
+
+        try:
+            schema = json.loads(schema_text)
+            if not isinstance(schema, dict):
+                raise ValueError(f"it is a JSON {type(schema).__name__}, not an object")
+            validator_for(schema).check_schema(schema)
+        except (ValueError, SchemaError) as error:
+            reason = error.message if isinstance(error, SchemaError) else str(error)
+            log.warning(
+                "The agent's output JSON schema cannot be used (%s); answers are parsed, not validated.", reason
+            )
+            return cls()
+        return cls(schema=schema)
+
+    @property
+    def portable_schema(self) -> dict[str, Any] | None:
+        """The JSON Schema as plain JSON, to carry through a deferral (``None`` for a pydantic model)."""
+        return None if self.schema is None else dict(self.schema)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -167,3 +211,18 @@ def _bad(answer: str | None, path: str, reason: str) -> RaiaAnswerFormatError:
         reason=reason,
         answer=answer,
     )
+
+
+def agent_answer_shape(hook: RaiaHook) -> AnswerShape | None:
+    """The agent's own output schema, when its profile has one enabled (one ``GET /agents/by-api-key``).
+
+    :param hook: the hook of the connection whose agent answers.
+    """
+    config = hook.get_agent().ai_config
+    shape = AnswerShape.from_agent_schema(config.is_output_json_schema_enabled, config.output_json_schema)
+    if shape is not None:
+        log.info(
+            "The agent answers in JSON (its profile's output schema): answers are parsed%s.",
+            " and validated" if shape.schema is not None else "",
+        )
+    return shape

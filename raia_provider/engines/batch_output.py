@@ -1,12 +1,15 @@
-"""A batch's output: one line per row, in input order, written as the answers arrive in any order.
+"""A batch's output: one row per input row, in input order, written as the answers arrive in any order.
 
 Rows are asked concurrently and answered out of order, but the output promises input order. An
 :class:`OrderedOutput` holds the rows from the oldest one still unanswered to the newest one started, and
-writes each line as soon as every row before it has its own: at most ``limit`` rows (a small multiple of
+writes each row as soon as every row before it has its own: at most ``limit`` rows (a small multiple of
 ``max_concurrency``) are ever held, whatever the table's size. When the oldest row is slow (retries, a long
 async prompt) the batch starts no row more than ``limit`` ahead of it, and so waits for it.
 
-What the task reports at the end stays small too: counts and tokens are added up as lines are written, the
+Each output row is built here, once, as a dict (:meth:`OrderedOutput._write`), and laid out by the output's
+format (:mod:`~raia_provider.engines.batch_writers`: a JSON line, a CSV row, a Parquet row).
+
+What the task reports at the end stays small too: counts and tokens are added up as rows are written, the
 first failed rows are kept for the error message, and the keys the exception lists
 (``RaiaPartialFailureError.succeeded`` / ``failed``) go to an anonymous temporary file, read back only if
 the task fails.
@@ -24,12 +27,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from raia_provider.engines.batch_input import Row
 from raia_provider.engines.batch_runner import RowOutcome
-from raia_provider.engines.whole_files import WholeFile
 
 if TYPE_CHECKING:
     from raia_provider.engines.answers import AnswerShape
+    from raia_provider.engines.batch_writers import RowsFile
 
-#: The fields each output line adds to its record.
+#: The fields each output row adds to its record.
 RESULT_FIELDS: Final = ("response", "total_tokens", "status", "error")
 #: How many failed rows the exception message names.
 MAX_NAMED: Final = 5
@@ -49,16 +52,16 @@ class _Slot:
 
 
 class OrderedOutput:
-    """Write rows' lines in input order as their outcomes arrive; see the module docs.
+    """Write rows in input order as their outcomes arrive; see the module docs.
 
-    :param file: where the lines go (published by the caller once the batch is done).
+    :param file: where the rows go (published by the caller once the batch is done).
     :param limit: the most rows held at once.
-    :param row_numbers: whether each line gets the row's ``row_number`` (when rows have no key field).
-    :param answer_shape: when answers are structured, what gives each line its answer columns.
+    :param row_numbers: whether each row gets its ``row_number`` (when rows have no key field).
+    :param answer_shape: when answers are structured, what gives each row its answer columns.
     """
 
     def __init__(
-        self, file: WholeFile, *, limit: int, row_numbers: bool, answer_shape: AnswerShape | None = None
+        self, file: RowsFile, *, limit: int, row_numbers: bool, answer_shape: AnswerShape | None = None
     ) -> None:
         self.file = file
         self.answer_shape = answer_shape
@@ -173,5 +176,4 @@ class OrderedOutput:
         if self.answer_shape is not None:
             parsed = outcome.data if outcome is not None and outcome.status == "completed" else None
             answer = self.answer_shape.row_columns(parsed)
-        line = {**row.record, **numbered, **answer, **result}
-        self.file.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+        self.file.write_row({**row.record, **numbered, **answer, **result})

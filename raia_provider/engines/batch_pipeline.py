@@ -6,7 +6,9 @@ concurrency and checkpoint interval, not by its rows:
 1. :meth:`BatchPlan.survey` reads the whole input once: every line parses, every row in range has a key and
    no key repeats (:class:`~raia_provider.engines.batch_keys.KeyCheck`, 8 bytes a row), no record has a field
    the output adds, and the template renders for every row. Any problem fails the task here, before any
-   request. It also counts the rows a checkpoint already answers, for the log.
+   request. It also counts the rows a checkpoint already answers, for the log, and, for a CSV or Parquet
+   output, collects the records' fields (:class:`~raia_provider.engines.batch_columns.RecordFields`): the
+   output's columns, known before its first row.
 2. :meth:`BatchPlan.ask` reads the input again, renders each row again (the same row renders the same
    prompt) and admits it to the :class:`~raia_provider.engines.batch_output.OrderedOutput`: a row answered by
    an earlier try goes straight to the output with its checkpointed answer; any other is handed to the
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from raia_provider.engines.batch_checkpoint import SavedAnswers
+from raia_provider.engines.batch_columns import RecordFields
 from raia_provider.engines.batch_input import RecordSource, Row, numbered
 from raia_provider.engines.batch_keys import KeyCheck
 from raia_provider.engines.batch_output import OrderedOutput
@@ -59,6 +62,7 @@ class BatchPlan:
     :param saved: the checkpoint's answers from earlier tries.
     :param added_fields: the fields the output adds to each record, which a record must not have.
     :param row_range_argument: ``row_range`` as the user gave it, for the error message.
+    :param fields: told every record in range by the first pass (a table output's columns), or ``None``.
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class BatchPlan:
         saved: SavedAnswers,
         added_fields: frozenset[str],
         row_range_argument: Any = None,
+        fields: RecordFields | None = None,
     ) -> None:
         self.source = source
         self.row_range = row_range
@@ -78,6 +83,7 @@ class BatchPlan:
         self.saved = saved
         self.added_fields = added_fields
         self.row_range_argument = row_range_argument
+        self.fields = fields
         self._keys = KeyCheck(key_field)
         #: Rows the second pass took from the checkpoint.
         self.reused = 0
@@ -100,6 +106,8 @@ class BatchPlan:
             rows += 1
             key = check.see(number, record)
             collisions.update(self.added_fields.intersection(record))
+            if self.fields is not None:
+                self.fields.see(number, record)
             if key is None:
                 continue
             row = Row(number, key, record)

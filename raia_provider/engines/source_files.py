@@ -59,18 +59,19 @@ class SourceSelection:
     skipped_links: list[str]
 
 
-def resolve_sources(paths: Any, *, follow_symlinks: bool = False) -> SourceSelection:
+def resolve_sources(paths: Any, *, follow_symlinks: bool = False, argument: str = "paths") -> SourceSelection:
     """Expand and check ``paths`` (see :class:`~raia_provider.operators.files.RaiaUploadFilesOperator`); no request.
 
     :param paths: the operator's rendered ``paths``.
     :param follow_symlinks: read links a glob or folder yields even when they lead outside it.
-    :raises RaiaInputError: naming ``paths`` and the entry that names nothing uploadable.
+    :param argument: the operator argument they come from, for messages.
+    :raises RaiaInputError: naming the argument and the entry that names nothing uploadable.
     """
     sources: list[SourceFile] = []
     seen: set[str] = set()
     skipped: list[str] = []
-    for entry in _entries(paths):
-        for shown, target in _expand(entry, follow_symlinks, skipped):
+    for entry in _entries(paths, argument):
+        for shown, target in _expand(entry, follow_symlinks, skipped, argument):
             location = canonical_location(target)
             if location in seen:
                 continue
@@ -79,33 +80,35 @@ def resolve_sources(paths: Any, *, follow_symlinks: bool = False) -> SourceSelec
                 part = file_part(target)
                 version = _version(target)
             except ValueError as error:
-                raise RaiaInputError(f"argument 'paths': {error}.") from None
+                raise RaiaInputError(f"argument {argument!r}: {error}.") from None
             identity = json.dumps([location, part.size, version])
             digest = hashlib.sha256(identity.encode()).hexdigest()
             sources.append(SourceFile(source=shown, part=part, identity=digest))
     return SourceSelection(sources, skipped)
 
 
-def _entries(paths: Any) -> list[Any]:
+def _entries(paths: Any, argument: str) -> list[Any]:
     """Check the shape of ``paths`` (no file system access) and return its entries."""
     if paths is None:
-        raise RaiaInputError("argument 'paths' is required: a path, a glob pattern, an ObjectStoragePath or a list.")
+        raise RaiaInputError(
+            f"argument {argument!r} is required: a path, a glob pattern, an ObjectStoragePath or a list."
+        )
     single = isinstance(paths, str | os.PathLike) or is_object_storage(paths)
     entries = [paths] if single else paths
     if not isinstance(entries, list | tuple):
         raise RaiaInputError(
-            "argument 'paths' must be a path, a glob pattern, an ObjectStoragePath or a list of them; "
+            f"argument {argument!r} must be a path, a glob pattern, an ObjectStoragePath or a list of them; "
             f"got {type(paths).__name__}."
         )
     if not entries:
-        raise RaiaInputError("argument 'paths' is empty: name at least one file, directory or pattern.")
+        raise RaiaInputError(f"argument {argument!r} is empty: name at least one file, directory or pattern.")
     for index, entry in enumerate(entries):
         where = "" if single else f" item {index}"
         if isinstance(entry, str) and not entry.strip():
-            raise RaiaInputError(f"argument 'paths'{where} is blank.")
+            raise RaiaInputError(f"argument {argument!r}{where} is blank.")
         if not (isinstance(entry, str | os.PathLike) or is_object_storage(entry)):
             raise RaiaInputError(
-                f"argument 'paths'{where} must be a local path, a URL or an ObjectStoragePath; "
+                f"argument {argument!r}{where} must be a local path, a URL or an ObjectStoragePath; "
                 f"got {type(entry).__name__} {entry!r}."
             )
     return list(entries)
@@ -115,26 +118,26 @@ def has_entries(paths: str | list[Any] | tuple[Any, ...]) -> bool:
     return bool(paths.strip()) if isinstance(paths, str) else bool(paths)
 
 
-def _expand(entry: Any, follow_symlinks: bool, skipped: list[str]) -> Iterator[tuple[str, Any]]:
+def _expand(entry: Any, follow_symlinks: bool, skipped: list[str], argument: str) -> Iterator[tuple[str, Any]]:
     """Yield ``(source as shown, local Path or ObjectStoragePath)`` for each file ``entry`` names."""
     if isinstance(entry, str) and "://" in entry:
         from airflow.sdk import ObjectStoragePath
 
         entry = ObjectStoragePath(entry)
     if is_object_storage(entry):
-        yield from _expand_object_storage(entry)
+        yield from _expand_object_storage(entry, argument)
     else:
-        yield from _expand_local(os.fspath(entry), follow_symlinks, skipped)
+        yield from _expand_local(os.fspath(entry), follow_symlinks, skipped, argument)
 
 
-def _expand_local(text: str, follow_symlinks: bool, skipped: list[str]) -> Iterator[tuple[str, Any]]:
+def _expand_local(text: str, follow_symlinks: bool, skipped: list[str], argument: str) -> Iterator[tuple[str, Any]]:
     if _GLOB_CHARS.search(text) and not os.path.isfile(text):
         inside = SourceRoot(_fixed_folder(text), follow_symlinks=follow_symlinks)
         found = sorted(match for match in glob.glob(text, recursive=True) if os.path.isfile(match))
         matches = [match for match in found if inside.admits(match)]
         skipped.extend(inside.skipped)
         if not matches:
-            raise RaiaInputError(f"argument 'paths': the pattern {text!r} matches no file{_links_note(inside)}.")
+            raise RaiaInputError(f"argument {argument!r}: the pattern {text!r} matches no file{_links_note(inside)}.")
         for match in matches:
             yield match, Path(match)
     elif os.path.isdir(text):
@@ -146,7 +149,9 @@ def _expand_local(text: str, follow_symlinks: bool, skipped: list[str]) -> Itera
         )
         skipped.extend(inside.skipped)
         if not children:
-            raise RaiaInputError(f"argument 'paths': the directory {text!r} contains no file{_links_note(inside)}.")
+            raise RaiaInputError(
+                f"argument {argument!r}: the directory {text!r} contains no file{_links_note(inside)}."
+            )
         for child in children:
             yield child, Path(child)
     else:
@@ -168,36 +173,38 @@ def _fixed_folder(pattern: str) -> str:
     return str(Path(*fixed)) if fixed else "."
 
 
-def _expand_object_storage(entry: Any) -> Iterator[tuple[str, Any]]:
+def _expand_object_storage(entry: Any, argument: str) -> Iterator[tuple[str, Any]]:
     text = str(entry)
     try:
         if _GLOB_CHARS.search(text) and not entry.is_file():
-            base, pattern = _split_pattern(entry)
+            base, pattern = _split_pattern(entry, argument)
             show_hidden = pattern.rsplit("/", 1)[-1].startswith(".")
             found = [m for m in base.glob(pattern) if (show_hidden or not _hidden(m)) and m.is_file()]
             if not found:
-                raise RaiaInputError(f"argument 'paths': the pattern {text!r} matches no file.")
+                raise RaiaInputError(f"argument {argument!r}: the pattern {text!r} matches no file.")
         elif entry.is_dir():
             found = [child for child in entry.iterdir() if not _hidden(child) and child.is_file()]
             if not found:
-                raise RaiaInputError(f"argument 'paths': the directory {text!r} contains no file.")
+                raise RaiaInputError(f"argument {argument!r}: the directory {text!r} contains no file.")
         else:
             found = [entry]  # checked by file_part
     except RaiaInputError:
         raise
     except Exception as error:  # fsspec raises its backend's own errors (credentials, permissions...)
-        raise RaiaInputError(f"argument 'paths': {text!r} cannot be listed: {type(error).__name__}: {error}") from None
+        raise RaiaInputError(
+            f"argument {argument!r}: {text!r} cannot be listed: {type(error).__name__}: {error}"
+        ) from None
     for path in sorted(found, key=str):
         yield str(path), path
 
 
-def _split_pattern(entry: Any) -> tuple[Any, str]:
+def _split_pattern(entry: Any, argument: str) -> tuple[Any, str]:
     """Split ``s3://b/kb/*/x*.md`` into the fixed base ``s3://b/kb`` and the pattern ``*/x*.md``."""
     base, parts = entry, []
     while _GLOB_CHARS.search(str(base)):
         parent = base.parent
         if str(parent) == str(base):
-            raise RaiaInputError(f"argument 'paths': the pattern {str(entry)!r} has no fixed directory to search.")
+            raise RaiaInputError(f"argument {argument!r}: the pattern {str(entry)!r} has no fixed directory to search.")
         parts.append(base.name)
         base = parent
     return base, "/".join(reversed(parts))

@@ -34,19 +34,27 @@ class WholeFile:
     """A file written as a stream and published whole; see the module docs.
 
     :param target: the ``Path`` or ``ObjectStoragePath`` to publish to.
+    :param binary: written as bytes (e.g. by a Parquet writer) instead of UTF-8 text.
     """
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: Any, *, binary: bool = False) -> None:
         self.target = target
+        self.binary = binary
         self._local = local_path(target)
         self._temporary: Path | None = None
-        self._handle: IO[str]
+        self._handle: IO[Any]
+        encoding = None if binary else "utf-8"
         if self._local is not None:
             self._local.parent.mkdir(parents=True, exist_ok=True)
             self._temporary = self._local.with_name(f".{self._local.name}.{uuid.uuid4().hex}.tmp")
-            self._handle = self._temporary.open("w", encoding="utf-8", buffering=_BUFFER)
+            self._handle = self._temporary.open("wb" if binary else "w", buffering=_BUFFER, encoding=encoding)
         else:
-            self._handle = tempfile.TemporaryFile("w+", encoding="utf-8", buffering=_BUFFER)  # noqa: SIM115
+            self._handle = tempfile.TemporaryFile("w+b" if binary else "w+", buffering=_BUFFER, encoding=encoding)  # noqa: SIM115
+
+    @property
+    def stream(self) -> IO[Any]:
+        """The open file, for a writer that needs a file object of its own (pyarrow's); it must not close it."""
+        return self._handle
 
     def write(self, text: str) -> None:
         """Append ``text``.
@@ -66,7 +74,7 @@ class WholeFile:
             return
         handle.seek(0)
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        with self.target.open("w", encoding="utf-8") as upload:
+        with self.target.open("wb") if self.binary else self.target.open("w", encoding="utf-8") as upload:
             shutil.copyfileobj(handle, upload, _BUFFER)
         handle.close()
 

@@ -15,7 +15,9 @@ from raia_provider._core.responses import decode_response
 from raia_provider._core.retry import RetryPolicy
 from raia_provider._core.settings import RaiaConnectionSettings, connection_not_found
 from raia_provider._core.wire import AUTH_HEADER, DEFAULT_MAX_RESPONSE_BYTES, WireLimits
-from raia_provider.exceptions import RaiaError
+from raia_provider.exceptions import RaiaError, RaiaInputError
+from raia_provider.models.conversations import MessageFile
+from raia_provider.models.prompts import PromptFile
 from raia_provider.operations.agents import AgentEndpoints
 from raia_provider.operations.conversations import ConversationEndpoints
 from raia_provider.operations.files import FileEndpoints
@@ -25,7 +27,10 @@ from raia_provider.operations.webhooks import WebhookEndpoints
 
 if TYPE_CHECKING:
     from raia_provider._core.async_transport import AsyncTransport
+    from raia_provider._core.file_source import FileSource
+    from raia_provider._core.multipart import FilePart
     from raia_provider._core.operation import RaiaRequest
+    from raia_provider._core.signed_upload import SignedUploadTransport
     from raia_provider._core.sync_transport import SyncTransport
 
 R = TypeVar("R")
@@ -209,22 +214,101 @@ class RaiaHook(
 
     def _send(self, prepared: PreparedRequest, adapter: TypeAdapter[Any]) -> Any:
         transport = self._sync_transport
-        for attempt in self.retry_policy.retrying(self._sleep or clock.sleep, prepared.operation.label):
-            with attempt:
-                return decode_response(prepared, transport.send(prepared), adapter, self.redact)
-        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+        return self._retried(
+            lambda: decode_response(prepared, transport.send(prepared), adapter, self.redact), prepared.operation.label
+        )
 
     async def _asend(self, prepared: PreparedRequest, adapter: TypeAdapter[Any]) -> Any:
         transport = await self._aget_transport()
+
+        async def once() -> Any:
+            return decode_response(prepared, await transport.send(prepared), adapter, self.redact)
+
+        return await self._aretried(once, prepared.operation.label)
+
+    def _retried(self, call: Callable[[], R], what: str) -> R:
+        """Run ``call``, retrying transient failures with the hook's one retry policy."""
+        for attempt in self.retry_policy.retrying(self._sleep or clock.sleep, what):
+            with attempt:
+                return call()
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _aretried(self, call: Callable[[], Awaitable[R]], what: str) -> R:
+        """The async twin of :meth:`_retried`."""
         if self.retry_policy.max_attempts == 1:
             # Nothing to retry (a trigger's poll: its loop retries): spare tenacity's per-call set-up, a
             # few percent of a poll's CPU when a triggerer runs a thousand of them.
-            return decode_response(prepared, await transport.send(prepared), adapter, self.redact)
-        asleep = self._async_sleep or clock.asleep
-        async for attempt in self.retry_policy.async_retrying(asleep, prepared.operation.label):
+            return await call()
+        async for attempt in self.retry_policy.async_retrying(self._async_sleep or clock.asleep, what):
             with attempt:
-                return decode_response(prepared, await transport.send(prepared), adapter, self.redact)
+                return await call()
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    # -- files for prompts and messages: raia's signed URL, then the storage host ------------------------
+
+    def upload_prompt_file(self, source: FileSource, *, content_type: str | None = None) -> PromptFile:
+        """Upload a file for a prompt: ask raia for a signed URL, stream the bytes there (without the key).
+
+        :param source: a local path or an ``ObjectStoragePath``; checked before any request.
+        :param content_type: its MIME type (default: guessed from the name).
+        :return: the entry to put in a prompt's ``files``.
+        :raises RaiaInputError: the file cannot be read (nothing was sent).
+        """
+        part = self._file_part(source, content_type, "source")
+        signed = self.create_prompt_upload_url(file_name=part.file_name, content_type=part.content_type)
+        self._put_signed(signed.signed_url, part)
+        return PromptFile(file_name=part.file_name, storage_path=signed.storage_path)
+
+    async def aupload_prompt_file(self, source: FileSource, *, content_type: str | None = None) -> PromptFile:
+        """The async twin of :meth:`upload_prompt_file` (file reads in a worker thread).
+
+        :param source: a local path or an ``ObjectStoragePath``.
+        :param content_type: its MIME type (default: guessed from the name).
+        """
+        part = self._file_part(source, content_type, "source")
+        signed = await self.acreate_prompt_upload_url(file_name=part.file_name, content_type=part.content_type)
+        await self._aput_signed(signed.signed_url, part)
+        return PromptFile(file_name=part.file_name, storage_path=signed.storage_path)
+
+    def upload_message_file(
+        self, *, conversation_id: str, source: FileSource, content_type: str | None = None
+    ) -> MessageFile:
+        """Upload a file for a message in a conversation, the same way as :meth:`upload_prompt_file`.
+
+        :param conversation_id: the conversation the message goes to.
+        :param source: a local path or an ``ObjectStoragePath``; checked before any request.
+        :param content_type: its MIME type (default: guessed from the name).
+        :return: the entry to put in a message's ``files``.
+        """
+        part = self._file_part(source, content_type, "source")
+        signed = self.create_message_file_upload_url(
+            conversation_id=conversation_id, file_name=part.file_name, content_type=part.content_type
+        )
+        self._put_signed(signed.signed_url, part)
+        return MessageFile(file_name=part.file_name, storage_path=signed.storage_path)
+
+    @staticmethod
+    def _file_part(source: Any, content_type: str | None, argument: str) -> FilePart:
+        from raia_provider._core.file_source import file_part
+
+        try:
+            return file_part(source, content_type=content_type)
+        except ValueError as exc:
+            raise RaiaInputError(f"argument {argument!r}: {exc}") from None
+
+    @cached_property
+    def _signed_uploads(self) -> SignedUploadTransport:
+        from raia_provider._core.signed_upload import SignedUploadTransport
+
+        return SignedUploadTransport(self.limits)
+
+    def _put_signed(self, signed_url: str, part: FilePart) -> None:
+        self._retried(lambda: self._signed_uploads.put(signed_url, part), f"upload of {part.file_name!r} to storage")
+
+    async def _aput_signed(self, signed_url: str, part: FilePart) -> None:
+        await self._aretried(
+            lambda: self._signed_uploads.aput(signed_url, part), f"upload of {part.file_name!r} to storage"
+        )
 
     def redact(self, text: str) -> str:
         """Return ``text`` with the connection's secret key (if it has been read) replaced by ``***``.
@@ -248,6 +332,8 @@ class RaiaHook(
         """Close the blocking transport's pooled connections, if it was opened."""
         if "_sync_transport" in self.__dict__:
             self.__dict__.pop("_sync_transport").close()
+        if "_signed_uploads" in self.__dict__:
+            self.__dict__.pop("_signed_uploads").close()
 
     async def aclose(self) -> None:
         """Let go of the async transport, if it was opened.

@@ -94,10 +94,11 @@ class WaitsForAnswer:
     poll_interval: float
     wait_timeout: float
 
-    def defer_until_answered(self: Any, target: PollTarget) -> NoReturn:
+    def defer_until_answered(self: Any, target: PollTarget, resume_with: dict[str, Any] | None = None) -> NoReturn:
         """Hand the wait to the triggerer; the task resumes in ``execute_complete``.
 
         :param target: what to wait for.
+        :param resume_with: keyword arguments ``execute_complete`` gets besides the event (plain JSON).
         """
         task: BaseOperator = self
         backstop = timedelta(seconds=self.wait_timeout + self.poll_interval + _DEFER_GRACE_SECONDS)
@@ -109,6 +110,7 @@ class WaitsForAnswer:
                 end_time=clock.now() + self.wait_timeout,
             ),
             method_name="execute_complete",
+            kwargs=resume_with,
             timeout=task.execution_timeout or backstop,
         )
 

@@ -11,6 +11,7 @@ from raia_provider._core.request_gate import RequestGate
 from raia_provider._core.retry import SINGLE_ATTEMPT, RetryPolicy
 from raia_provider.engines.answers import AnswerShape, OutputFormat
 from raia_provider.engines.batch_checkpoint import Checkpoint, CheckpointWriter, checkpoint_for
+from raia_provider.engines.batch_columns import OutputFileFormat, check_output_file_format, output_file_format_of
 from raia_provider.engines.batch_input import (
     InputFormat,
     as_path,
@@ -22,7 +23,8 @@ from raia_provider.engines.batch_output import MAX_NAMED, RESULT_FIELDS, Ordered
 from raia_provider.engines.batch_pipeline import BatchPlan, Survey
 from raia_provider.engines.batch_prompts import PromptRenderer, compile_template
 from raia_provider.engines.batch_runner import BatchRunner, PromptMode, RowOutcome
-from raia_provider.engines.whole_files import WholeFile, remove_leftovers
+from raia_provider.engines.batch_writers import OutputLayout
+from raia_provider.engines.whole_files import remove_leftovers
 from raia_provider.exceptions import RaiaInputError, RaiaPartialFailureError
 from raia_provider.hooks.raia import RaiaHook
 from raia_provider.operators._waiting import seconds
@@ -42,7 +44,7 @@ MIN_ROWS_HELD: Final = 256
 
 
 class RaiaBatchPromptOperator(RaiaBaseOperator):
-    """Ask the agent one prompt per record and write every answer to a JSONL file, from a single task.
+    """Ask the agent one prompt per record and write every answer to a JSONL, CSV or Parquet file, from one task.
 
     The records come from ``records`` (a list of dicts, e.g. an upstream task's XCom) or from ``input_path``
     (a CSV or JSONL file, local or ``ObjectStoragePath``). For each record, ``prompt_template`` is rendered
@@ -60,25 +62,26 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
     Answers are checkpointed as they arrive (every ``checkpoint_interval`` seconds) next to the output, in
     ``<output_path>.checkpoint/``. A retry of the task, or a rerun after a crash, asks only the rows without
     an answer for the same prompt, and never writes a row twice. The output (each record plus ``response``,
-    ``total_tokens``, ``status``, ``error``; plus ``row_number`` when rows are numbered) is in input order,
-    written as the answers arrive and published whole at the end; the checkpoint is then deleted. The input
-    is streamed (read twice: once to check every row before any request, once to ask), so the task's memory
-    is bounded by ``max_concurrency`` and ``checkpoint_interval``, not by the number of rows.
+    ``total_tokens``, ``status``, ``error``; plus ``row_number`` when rows are numbered: a JSON line, a CSV
+    row or a Parquet row each, see ``output_file_format``) is in input order, written as the answers arrive
+    and published whole at the end; the checkpoint is then deleted. The input is streamed (read twice: once
+    to check every row before any request, once to ask), so the task's memory is bounded by
+    ``max_concurrency`` and ``checkpoint_interval``, not by the number of rows.
 
     A row raia refuses (400) or reports ``failed`` is written with its error and counted. The task fails
     (after writing the output and keeping the checkpoint) when more than ``max_failed_ratio`` of the rows
     failed or were not attempted; a refused key or a wrong base URL stops it at once.
 
-    The return value (XCom) is a small manifest: ``output_path``, ``rows``, ``completed``, ``failed``,
-    ``not_attempted``, ``reused`` (answers taken from the checkpoint), ``total_tokens``, ``requests``,
-    ``throttled_pauses`` (how often raia's 429s paused the batch), ``elapsed_seconds``. When the task
-    fails, the same manifest is pushed under ``batch_manifest``.
+    The return value (XCom) is a small manifest: ``output_path``, ``output_file_format``, ``rows``,
+    ``completed``, ``failed``, ``not_attempted``, ``reused`` (answers taken from the checkpoint),
+    ``total_tokens``, ``requests``, ``throttled_pauses`` (how often raia's 429s paused the batch),
+    ``elapsed_seconds``. When the task fails, the same manifest is pushed under ``batch_manifest``.
 
     To spread a large input over several workers, map the operator over row ranges of the same file
     (see :func:`row_ranges` and the how-to): each mapped task batches its own slice into its own output.
 
     :param prompt_template: the Jinja prompt, rendered once per record (not by Airflow's templating).
-    :param output_path: the JSONL file to write, local or ``ObjectStoragePath`` (templated).
+    :param output_path: the file to write, local or ``ObjectStoragePath`` (templated).
     :param records: the records, a list of dicts (templated; e.g. an upstream task's ``XComArg``).
     :param input_path: a ``.csv``, ``.jsonl`` or ``.ndjson`` file to read the records from instead (templated).
     :param input_format: ``csv`` or ``jsonl``, when ``input_path``'s suffix does not say.
@@ -104,6 +107,8 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         ``"json"``); its properties (or fields) become columns next to the record's own. A row whose answer
         is not JSON or breaks the schema fails (raw answer in ``response``, the path and reason in ``error``)
         and counts toward ``max_failed_ratio``.
+    :param output_file_format: ``"jsonl"``, ``"csv"`` or ``"parquet"`` (needs the ``parquet`` extra); ``None``
+        (default) takes it from ``output_path``'s suffix: ``.csv``, ``.parquet`` / ``.pq``, else JSONL.
     """
 
     template_fields: Sequence[str] = ("records", "input_path", "output_path", "token_tracking_id", "checkpoint_path")
@@ -131,6 +136,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         row_retry_policy: RetryPolicy | None = None,
         output_format: OutputFormat | None = None,
         output_schema: Any = None,
+        output_file_format: OutputFileFormat | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -156,6 +162,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         self.checkpoint_path = checkpoint_path
         self.checkpoint_interval = checkpoint_interval
         self.row_retry_policy = row_retry_policy or RetryPolicy()
+        self.output_file_format = output_file_format
         self._check_arguments()
 
     # -- checks (no I/O) --------------------------------------------------------------------------------
@@ -184,6 +191,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         for name in ("timeout", "poll_interval", "checkpoint_interval"):
             setattr(self, name, seconds(getattr(self, name), name, owner))
         check_row_range(self.row_range)
+        check_output_file_format(self.output_file_format, owner)
 
     # -- run ----------------------------------------------------------------------------------------------
 
@@ -196,8 +204,13 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         """
         started = time.monotonic()
         if self.output_path is None or (isinstance(self.output_path, str) and not self.output_path.strip()):
-            raise RaiaInputError("argument 'output_path' is required: the JSONL file to write the answers to.")
+            raise RaiaInputError("argument 'output_path' is required: the file to write the answers to.")
         output = as_path(self.output_path)
+        layout = OutputLayout(
+            output_file_format_of(self.output_file_format, output),
+            row_numbers=self.key_field is None,
+            answer_shape=self._answer_shape,
+        )
         checkpoint = Checkpoint(as_path(self.checkpoint_path) if self.checkpoint_path else checkpoint_for(output))
         if self.input_path is not None and self.input_path != "":
             refuse_writing_over_input(as_path(self.input_path), output=output, checkpoint=checkpoint.folder)
@@ -219,6 +232,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
                 | ({"row_number"} if self.key_field is None else frozenset())
                 | frozenset(self._answer_shape.columns if self._answer_shape is not None else ()),
                 row_range_argument=self.row_range,
+                fields=layout.fields,
             )
             survey = plan.survey()
             # Single attempts: the runner retries, so that a 429 pauses the batch once instead of every request.
@@ -237,7 +251,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
                 self.max_concurrency,
                 _pace(rate, connection_budget=self.requests_per_second is None),
             )
-            return self._ask(context, plan, survey, output, checkpoint, started, hook, rate)
+            return self._ask(context, plan, survey, output, layout, checkpoint, started, hook, rate)
         finally:
             saved.close()
 
@@ -247,6 +261,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         plan: BatchPlan,
         survey: Survey,
         output: Any,
+        layout: OutputLayout,
         checkpoint: Checkpoint,
         started: float,
         hook: RaiaHook,
@@ -254,7 +269,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
     ) -> dict[str, Any]:
         allowed_failures = int(self.max_failed_ratio * survey.rows)
         remove_leftovers(output)
-        file = WholeFile(output)
+        file = layout.open(output)
         sink = OrderedOutput(
             file,
             limit=max(MIN_ROWS_HELD, ROWS_HELD_PER_WORKER * self.max_concurrency),
@@ -285,6 +300,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
             file.publish()
             manifest: dict[str, Any] = {
                 "output_path": str(output),
+                "output_file_format": layout.file_format,
                 "rows": sink.rows,
                 **sink.counts,
                 "reused": plan.reused,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from raia_provider.engines.attachments import Attachments
 from raia_provider.engines.polling import PollTarget, result_from_event
 from raia_provider.operations.conversations import SubmitMessage
 from raia_provider.operators._waiting import RaiaWaitingOperator, reattach_or_submit, rendered_id
@@ -12,8 +13,13 @@ from raia_provider.operators._waiting import RaiaWaitingOperator, reattach_or_su
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from raia_provider._core.multipart import FilePart
+    from raia_provider.models.conversations import MessageFile
+
 #: Where a task remembers its submitted message across retries (Airflow 3.3+).
 _MEMORY_KEY = "raia_message"
+#: Where it remembers the files it uploaded, so a retry does not upload them again.
+_FILES_MEMORY_KEY = "raia_message_files"
 
 
 class RaiaSendMessageOperator(RaiaWaitingOperator):
@@ -30,8 +36,13 @@ class RaiaSendMessageOperator(RaiaWaitingOperator):
     reply with the spec's bare 500, which is retried as a server fault and ends as
     :class:`~raia_provider.exceptions.RaiaServerError`.
 
+    ``files`` attaches documents to the message: each is uploaded through a signed URL raia hands out for
+    the conversation (streamed to the storage host, which never sees the key) before the message is sent;
+    every file is checked before any request.
+
     On a retry of a deferrable task (Airflow 3.3+), the message from an earlier try is not sent again
-    while raia is still answering it, or has answered it.
+    while raia is still answering it, or has answered it; on any retry (3.3+), files an earlier try uploaded
+    are not uploaded again.
 
     .. seealso::
         :ref:`howto/operator:RaiaSendMessageOperator`
@@ -48,7 +59,7 @@ class RaiaSendMessageOperator(RaiaWaitingOperator):
         timeout on the blocking path, the trigger's deadline on the deferrable path.
     """
 
-    template_fields: Sequence[str] = ("conversation_id", "message", "message_context")
+    template_fields: Sequence[str] = ("conversation_id", "message", "message_context", "files")
     ui_color = "#e8f1ff"
 
     def __init__(
@@ -57,24 +68,33 @@ class RaiaSendMessageOperator(RaiaWaitingOperator):
         conversation_id: str,
         message: str,
         message_context: str | None = None,
+        files: Any = None,
+        file_content_type: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.conversation_id = conversation_id
         self.message = message
         self.message_context = message_context
+        self.files = files
+        self.file_content_type = file_content_type
 
     def execute(self, context: Context) -> Any:
         """Send the message; return the reply (deferring first on the deferrable path)."""
         # Building the request checks every argument and raises RaiaInputError before any request.
         conversation_id = rendered_id(self.conversation_id, "conversation_id", "a conversation", type(self).__name__)
-        request = SubmitMessage.build(
-            conversation_id=conversation_id, message=self.message, context=self.message_context
-        )
+        arguments: dict[str, Any] = {"message": self.message, "context": self.message_context}
+        SubmitMessage.build(conversation_id=conversation_id, **arguments)
+        attachments = Attachments.from_argument(self.files, content_type=self.file_content_type)
+        if attachments is not None:
+
+            def upload(part: FilePart) -> MessageFile:
+                return self.hook.upload_message_file(conversation_id=conversation_id, source=part)
+
+            arguments["files"] = attachments.upload(context, upload, memory_key=_FILES_MEMORY_KEY)
+        request = SubmitMessage.build(conversation_id=conversation_id, **arguments)
         if not self.deferrable:
-            reply = self.hook.process_message(
-                conversation_id=conversation_id, message=self.message, context=self.message_context
-            )
+            reply = self.hook.process_message(conversation_id=conversation_id, **arguments)
             self.log.info("raia replied in conversation %s (message %s)", reply.conversation_id, reply.id)
             return {
                 "conversation_id": reply.conversation_id,

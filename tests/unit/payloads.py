@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.conftest import TEST_KEY
@@ -167,3 +168,14 @@ ANSWER_MESSAGE: dict[str, Any] = {
     ],
     "isAnonymized": False,
 }
+
+
+# -- the agent's output JSON schema (issue 17): read once by a prompt or batch that does not say its format --
+PROFILE_PATH = "/agents/by-api-key"
+
+
+def profile_with_output_schema(schema: Any, *, enabled: bool = True) -> dict[str, Any]:
+    """The agent profile with ``isOutputJsonSchemaEnabled`` and ``outputJsonSchema`` set (a JSON string)."""
+    text = schema if isinstance(schema, str) else json.dumps(schema)
+    config = {**AGENT_PROFILE["aiConfig"], "isOutputJsonSchemaEnabled": enabled, "outputJsonSchema": text}
+    return {**AGENT_PROFILE, "aiConfig": config}

@@ -4,7 +4,6 @@ ordered output window and files published whole."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from raia_provider.engines.batch_input import Row, record_source
 from raia_provider.engines.batch_keys import KeyCheck
 from raia_provider.engines.batch_output import OrderedOutput
 from raia_provider.engines.batch_runner import RowOutcome
+from raia_provider.engines.batch_writers import JsonLinesFile
 from raia_provider.engines.whole_files import WholeFile, remove_leftovers, write_whole
 from raia_provider.exceptions import RaiaInputError
 
@@ -130,9 +130,9 @@ def done(number: int, status: str = "completed") -> RowOutcome:
 
 
 def test_lines_are_written_in_input_order_as_soon_as_the_rows_before_them_are_answered(tmp_path: Path) -> None:
-    output = OrderedOutput(WholeFile(tmp_path / "out.jsonl"), limit=3, row_numbers=False)
+    output = OrderedOutput(JsonLinesFile(tmp_path / "out.jsonl"), limit=3, row_numbers=False)
     written: list[int] = []
-    output.file.write = lambda text: written.append(json.loads(text)["n"])  # type: ignore[method-assign]
+    output.file.write_row = lambda line: written.append(line["n"])  # type: ignore[method-assign]
 
     async def scenario() -> None:
         for number in range(3):
@@ -157,7 +157,7 @@ def test_lines_are_written_in_input_order_as_soon_as_the_rows_before_them_are_an
 
 
 def test_a_stopped_batch_wakes_a_source_waiting_for_room(tmp_path: Path) -> None:
-    output = OrderedOutput(WholeFile(tmp_path / "out.jsonl"), limit=1, row_numbers=True)
+    output = OrderedOutput(JsonLinesFile(tmp_path / "out.jsonl"), limit=1, row_numbers=True)
     stopped = False
 
     async def scenario() -> None:

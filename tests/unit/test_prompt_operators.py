@@ -26,9 +26,9 @@ from raia_provider.sensors.raia import RaiaPromptSensor
 from raia_provider.triggers.raia import RaiaMessageReplyTrigger, RaiaPromptTrigger
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
 from tests.task_doubles import FakeStateStore, FakeTI
-from tests.unit.payloads import ANSWER_MESSAGE, COMPLETED, FAILED, PENDING, QUESTION_MESSAGE
+from tests.unit.payloads import ANSWER_MESSAGE, COMPLETED, FAILED, PENDING, PROFILE_PATH, QUESTION_MESSAGE
 
-pytestmark = pytest.mark.usefixtures("unit_connection")
+pytestmark = pytest.mark.usefixtures("unit_connection", "text_agent")
 
 ANSWER = {"response": "42", "total_tokens": 12, "status": "completed"}
 ASYNC_ANSWER = {**ANSWER, "prompt_id": "p-1"}
@@ -43,6 +43,11 @@ REPLY = {
 
 def url(path: str) -> str:
     return UNIT_BASE_URL + path
+
+
+def prompt_calls(mocked: responses.RequestsMock) -> list[Any]:
+    """The calls about the prompt itself: without the read of the agent's profile (its output schema)."""
+    return [call for call in mocked.calls if call.request.url != url(PROFILE_PATH)]
 
 
 def context(store: FakeStateStore | None = None) -> dict[str, Any]:
@@ -98,7 +103,7 @@ def test_default_path_posts_prompts_and_returns_the_answer(mocked: responses.Req
     )
     result = prompt_op(token_tracking_id="dag-1", timeout=45).execute(context())
     assert result == ANSWER
-    assert len(mocked.calls) == 1
+    assert len(prompt_calls(mocked)) == 1
 
 
 def test_default_path_omits_an_unset_tracking_id(mocked: responses.RequestsMock) -> None:
@@ -152,7 +157,7 @@ def test_deferrable_submits_pushes_the_id_and_defers(mocked: responses.RequestsM
     assert deferred.method_name == "execute_complete"
     assert deferred.timeout == timedelta(seconds=300 + 7 + 60)
     assert ctx["ti"].pushed == [("prompt_id", "p-1")]
-    assert len(mocked.calls) == 1
+    assert len(prompt_calls(mocked)) == 1
 
 
 def test_deferrable_honours_a_custom_connection_and_execution_timeout(mocked: responses.RequestsMock) -> None:
@@ -241,7 +246,7 @@ def test_retry_asks_again_when_the_earlier_prompt_failed(mocked: responses.Reque
     deferred = deferral(lambda: prompt_op(deferrable=True).execute(context(store)))
     assert deferred.trigger.prompt_id == "p-2"
     assert store.data["raia_prompt"]["ids"] == {"prompt_id": "p-2"}
-    assert [call.request.method for call in mocked.calls] == ["POST", "GET", "POST"]
+    assert [call.request.method for call in prompt_calls(mocked)] == ["POST", "GET", "POST"]
 
 
 def test_retry_asks_again_when_the_prompt_text_changed(mocked: responses.RequestsMock) -> None:
@@ -250,7 +255,10 @@ def test_retry_asks_again_when_the_prompt_text_changed(mocked: responses.Request
     mocked.replace(responses.POST, url("/prompts/async"), json={"promptId": "p-2"})
     deferred = deferral(lambda: prompt_op(deferrable=True, prompt="What is 7 x 6?").execute(context(store)))
     assert deferred.trigger.prompt_id == "p-2"
-    assert [call.request.method for call in mocked.calls] == ["POST", "POST"]  # the earlier one was not even read
+    assert [call.request.method for call in prompt_calls(mocked)] == [
+        "POST",
+        "POST",
+    ]  # the earlier one was not even read
 
 
 def test_retry_asks_again_when_raia_no_longer_knows_the_prompt(mocked: responses.RequestsMock) -> None:
@@ -266,7 +274,7 @@ def test_without_a_task_state_store_every_try_submits(mocked: responses.Requests
     mocked.post(url("/prompts/async"), json={"promptId": "p-1"})
     deferral(lambda: prompt_op(deferrable=True).execute(context()))
     deferral(lambda: prompt_op(deferrable=True).execute(context()))
-    assert [call.request.method for call in mocked.calls] == ["POST", "POST"]
+    assert [call.request.method for call in prompt_calls(mocked)] == ["POST", "POST"]
 
 
 # -- bad input: refused before any request ----------------------------------------------------------------------
@@ -464,9 +472,14 @@ def test_message_execute_complete() -> None:
 
 
 def test_template_fields() -> None:
-    assert tuple(RaiaPromptOperator.template_fields) == ("prompt", "token_tracking_id")
+    assert tuple(RaiaPromptOperator.template_fields) == ("prompt", "token_tracking_id", "files")
     assert tuple(RaiaPromptOperator.template_ext) == (".txt", ".md", ".j2")
-    assert tuple(RaiaSendMessageOperator.template_fields) == ("conversation_id", "message", "message_context")
+    assert tuple(RaiaSendMessageOperator.template_fields) == (
+        "conversation_id",
+        "message",
+        "message_context",
+        "files",
+    )
     assert tuple(RaiaPromptSensor.template_fields) == ("prompt_id",)
 
 

@@ -1,0 +1,23 @@
+"""Fixtures shared by the HTTP-layer unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import responses
+
+from tests.conftest import UNIT_BASE_URL
+from tests.unit.payloads import AGENT_PROFILE, PROFILE_PATH
+
+
+@pytest.fixture
+def text_agent(mocked: responses.RequestsMock) -> Iterator[None]:
+    """The agent's profile has no output JSON schema, so a prompt that follows it keeps the answer as text.
+
+    Registered for tests whose operator may read the profile (a prompt with no ``output_format``); removed
+    again before ``mocked`` checks that every other registered answer was asked for.
+    """
+    mocked.get(UNIT_BASE_URL + PROFILE_PATH, json=AGENT_PROFILE)
+    yield
+    mocked.remove(responses.GET, UNIT_BASE_URL + PROFILE_PATH)
