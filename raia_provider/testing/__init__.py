@@ -21,17 +21,34 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from raia_provider.testing.emulator.answers import FAIL_MARKER, answer_for
+    from raia_provider.testing.emulator.answers import (
+        FAIL_MARKER,
+        INVALID_JSON_MARKER,
+        SCHEMA_MISMATCH_MARKER,
+        ArrivedFile,
+        answer_for,
+    )
     from raia_provider.testing.emulator.client import EmulatorClient
     from raia_provider.testing.emulator.server import RaiaEmulator
 
-__all__ = ["FAIL_MARKER", "EmulatorClient", "RaiaEmulator", "answer_for"]
+__all__ = [
+    "FAIL_MARKER",
+    "INVALID_JSON_MARKER",
+    "SCHEMA_MISMATCH_MARKER",
+    "ArrivedFile",
+    "EmulatorClient",
+    "RaiaEmulator",
+    "answer_for",
+]
 
 _EXPORTS = {
     "RaiaEmulator": "raia_provider.testing.emulator.server",
     "EmulatorClient": "raia_provider.testing.emulator.client",
     "answer_for": "raia_provider.testing.emulator.answers",
     "FAIL_MARKER": "raia_provider.testing.emulator.answers",
+    "INVALID_JSON_MARKER": "raia_provider.testing.emulator.answers",
+    "SCHEMA_MISMATCH_MARKER": "raia_provider.testing.emulator.answers",
+    "ArrivedFile": "raia_provider.testing.emulator.answers",
 }
 
 

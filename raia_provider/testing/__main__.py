@@ -2,11 +2,14 @@
 
 ``python -m raia_provider.testing --port N --key KEY [--host 127.0.0.1] [--agent-name NAME]
 [--prompt-delay S] [--latency S] [--pending-style null|status|alternate] [--rate-limit RPS] [--burst N]
-[--message-delay S] [--message-status-vocabulary spec|release_notes] [--vector-store-delay S]``
+[--message-delay S] [--message-status-vocabulary spec|release_notes] [--vector-store-delay S]
+[--storage-host 127.0.0.1] [--storage-port N] [--json-answers valid|invalid|mismatch]``
 
-Prints one line ``raia emulator listening on http://127.0.0.1:PORT/external`` (flushed) once it serves, so a
-parent process can read the port (``--port 0`` picks a free one). Without ``--key`` a key is generated and
-printed on the next line. Stops cleanly on SIGTERM or SIGINT. Only loopback hosts are accepted.
+Prints ``raia emulator listening on http://127.0.0.1:PORT/external`` (flushed) once it serves, so a parent
+process can read the port (``--port 0`` picks a free one). Without ``--key`` a key is generated and printed on
+the next line. Then ``storage service at http://HOST:PORT``: the origin of the signed upload URLs
+(also in ``GET /_emulator/health`` as ``storage_url``). Stops cleanly on SIGTERM or SIGINT. Only loopback
+hosts are accepted.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import uuid
 from collections.abc import Sequence
 from types import FrameType
 
-from raia_provider.testing.emulator.config import MESSAGE_STATUS_VOCABULARIES, PENDING_STYLES
+from raia_provider.testing.emulator.config import JSON_ANSWERS, MESSAGE_STATUS_VOCABULARIES, PENDING_STYLES
 from raia_provider.testing.emulator.net import loopback_host
 from raia_provider.testing.emulator.state import DEFAULT_AGENT_NAME
 
@@ -71,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
         default=0.2,
         help="seconds an agent file stays 'processing' in the vector store; 'none' holds it",
     )
+    parser.add_argument(
+        "--storage-host",
+        default=None,
+        help="loopback address of the storage service behind signed upload URLs (default: --host)",
+    )
+    parser.add_argument("--storage-port", type=int, default=0, help="port of the storage service (0: pick a free one)")
+    parser.add_argument(
+        "--json-answers",
+        choices=JSON_ANSWERS,
+        default="valid",
+        help="answers of an agent with an output JSON Schema: valid, invalid (not JSON) or mismatch (breaks it)",
+    )
     return parser
 
 
@@ -84,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         host = loopback_host(args.host)
+        storage_host = loopback_host(args.storage_host) if args.storage_host is not None else host
     except ValueError as error:
         parser.error(str(error))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -105,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             message_delay=args.message_delay,
             message_status_vocabulary=args.message_status_vocabulary,
             vector_store_delay=args.vector_store_delay,
+            storage_host=storage_host,
+            storage_port=args.storage_port,
+            json_answers=args.json_answers,
         )
     except ValueError as error:
         parser.error(str(error))
@@ -119,13 +138,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         emulator.start()
     except (OSError, RuntimeError) as error:
-        print(f"raia emulator: cannot listen on {host}:{args.port}: {error}", file=sys.stderr)
+        where = f"{host}:{args.port} (storage {storage_host}:{args.storage_port})"
+        print(f"raia emulator: cannot listen on {where}: {error}", file=sys.stderr)
         return 1
     try:
         print(f"raia emulator listening on {emulator.base_url}", flush=True)
         if args.key is None:
             # Asked for: the user needs the generated key to call the emulator.
             print(f"agent secret key: {key}", flush=True)
+        print(f"storage service at {emulator.storage_url}", flush=True)
         while not stop.wait(0.5):
             pass
     finally:

@@ -140,3 +140,32 @@ def test_cli_conversation_knobs(cli_emulator: tuple[subprocess.Popen[str], str])
             "release_notes",
             0,
         )
+
+
+def test_cli_storage_origin_and_json_answers_flags() -> None:
+    process = _spawn(
+        "--port", "0", "--key", "cli-storage-key-1234", "--storage-host", "127.0.0.2", "--json-answers", "mismatch"
+    )
+    try:
+        assert process.stdout is not None
+        match = LISTENING.match(process.stdout.readline().strip())
+        assert match, process.stderr.read() if process.stderr else ""
+        storage_line = process.stdout.readline().strip()
+        storage = re.match(r"^storage service at (http://127\.0\.0\.2:\d+)$", storage_line)
+        assert storage, storage_line
+        with EmulatorClient(match.group(1)) as control:
+            assert control.storage_url == storage.group(1)
+            assert control.config.json_answers == "mismatch"
+        headers = {"Agent-Secret-Key": "cli-storage-key-1234"}
+        issued = requests.post(
+            f"{match.group(1)}/prompts/upload-url",
+            json={"fileName": "a.txt", "contentType": "text/plain"},
+            headers=headers,
+            timeout=5,
+        ).json()
+        assert issued["signedUrl"].startswith(f"{storage.group(1)}/")
+        assert requests.put(issued["signedUrl"], data=b"a", headers=headers, timeout=5).status_code == 403
+        with EmulatorClient(match.group(1)) as control:
+            assert [leak.method for leak in control.key_leaks()] == ["PUT"]
+    finally:
+        assert _stop(process) == 0

@@ -29,8 +29,10 @@ def test_health(control: EmulatorClient, raia_emulator: RaiaEmulator) -> None:
     assert health == {
         "status": "ok",
         "base_url": raia_emulator.base_url,
+        "storage_url": raia_emulator.storage_url,
         "default_agent": {"id": raia_emulator.default_agent.id, "name": "Test Agent"},
     }
+    assert control.storage_url == raia_emulator.storage_url != raia_emulator.url
     assert raia_emulator.default_key not in str(health)
 
 

@@ -18,6 +18,8 @@ example finishes when its last ``curl`` has its answer.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -244,6 +246,9 @@ def check_health(emulator: Emulator, output: str) -> None:
     health = json.loads(output)
     assert health["status"] == "ok"
     assert health["base_url"] == emulator.base_url
+    assert health["storage_url"] == emulator.control.storage_url
+    assert health["storage_url"].startswith("http://127.0.0.1:")
+    assert health["storage_url"] != f"http://127.0.0.1:{emulator.port}"
     assert health["default_agent"]["name"] == "Test Agent"
 
 
@@ -328,6 +333,7 @@ def check_config(emulator: Emulator, output: str) -> None:
         "message_delay": 0.2,
         "message_status_vocabulary": "spec",
         "vector_store_delay": 0.2,
+        "json_answers": "valid",
     }
     assert after == {**before, "latency": 0.1, "pending_style": "status", "rate_limit": 5.0, "burst": 10}
     config = emulator.control.config
@@ -390,11 +396,59 @@ def check_records(emulator: Emulator, output: str) -> None:
 
 
 def check_uploads(emulator: Emulator, output: str) -> None:
-    served, answer = _printed(output)
+    served, answer, uploads = _printed(output)
+    data = b"Q3 revenue: 1.2M\n"
+    digest = hashlib.sha256(data).hexdigest()
     assert served == "Q3 revenue: 1.2M"
-    assert answer["response"] == "[Test Agent] answer to: Summarise [files: report.txt]"
+    assert (
+        answer["response"] == f"[Test Agent] answer to: Summarise [files: report.txt (17 bytes, sha256 {digest[:16]})]"
+    )
+    assert [(u["size"], u["sha256"], u["put_content_type"], u["data"]) for u in uploads] == [
+        (len(data), digest, "text/plain", None)
+    ]
     logged = emulator.control.requests(method="POST", path="/external/prompts")
     assert logged[-1].body["files"][0]["fileName"] == "report.txt"
+    assert emulator.control.key_leaks() == []
+
+
+def check_storage_key(emulator: Emulator, output: str) -> None:
+    refused, code, leaks, not_found = _printed(output)
+    assert (refused["detail"].startswith("the storage service does not take"), code) == (True, 403)
+    (leak,) = emulator.control.key_leaks()
+    assert leaks == [dataclasses.asdict(leak)]
+    assert leak.agent_id == emulator.control.health()["default_agent"]["id"]
+    assert not_found == 404
+    assert [upload.size for upload in emulator.control.uploads()] == [None]  # nothing was stored
+    assert KEY not in json.dumps(leaks)
+
+
+def check_output_schema(emulator: Emulator, output: str) -> None:
+    added, profile_line, invoice, sentiment_agent, sentiment = _printed(output)
+    assert (added["key"], added["output_json_schema"]["required"]) == ("invoice-key", ["total", "currency"])
+    enabled, schema_text = profile_line.split(" ", 1)
+    assert (enabled, json.loads(schema_text)) == ("True", added["output_json_schema"])
+    answer = json.loads(invoice["response"])
+    assert set(answer) == {"total", "currency", "issued_on"}
+    assert answer["currency"] == "EUR"
+    assert answer["total"] >= 0
+    assert sentiment_agent["output_json_schema"] == {
+        "type": "object",
+        "properties": {"sentiment": {"enum": ["positive", "negative"]}},
+    }
+    assert sentiment["response"] == '{"sentiment": "positive"}'
+    emulator.control.reset()
+    assert emulator.call("POST", "/prompts", json={"prompt": "Hi"}).json()["response"] == "[Test Agent] answer to: Hi"
+
+
+def check_json_answers(emulator: Emulator, output: str) -> None:
+    _, valid, invalid, mismatch, config, knob = _printed(output)
+    assert set(valid) == {"name"}
+    assert invalid.startswith('{"name": "name-')
+    assert not invalid.endswith("}")
+    assert mismatch == {}
+    assert config["json_answers"] == "invalid" == emulator.control.config.json_answers
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(knob["response"])
 
 
 CHECKS: dict[str, tuple[Setup | None, Check]] = {
@@ -415,6 +469,9 @@ CHECKS: dict[str, tuple[Setup | None, Check]] = {
     "emulator-control-agents": (None, check_agents),
     "emulator-control-records": (None, check_records),
     "emulator-control-uploads": (None, check_uploads),
+    "emulator-control-storage-key": (None, check_storage_key),
+    "emulator-control-output-schema": (None, check_output_schema),
+    "emulator-control-json-answers": (None, check_json_answers),
 }
 """Per example (by ``:name:``): what to set up after the reset, and how to check its effect."""
 

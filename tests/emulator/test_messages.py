@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -243,7 +244,8 @@ def test_message_files_upload_attach_and_download(api: Api, validate_against: Va
     files = [{"fileName": "photo.png", "storagePath": storage_path}]
     reply = api.call("POST", f"/conversations/{conversation_id}/messages", json={"message": "See", "files": files})
     assert reply.status_code == 201
-    assert reply.json()["message"].endswith("[files: photo.png]")
+    digest = hashlib.sha256(b"PNGDATA").hexdigest()[:16]
+    assert reply.json()["message"] == f"[Test Agent] answer to: See [files: photo.png (7 bytes, sha256 {digest})]"
     question = _messages(api, conversation_id)[0]
     (attached,) = question["files"]
     assert (attached["fileName"], attached["size"]) == ("photo.png", 7)

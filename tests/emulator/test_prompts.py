@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 
-from raia_provider.testing import FAIL_MARKER, answer_for
+from raia_provider.testing import FAIL_MARKER, ArrivedFile, answer_for
 from raia_provider.testing.emulator.answers import FAILURE_MESSAGE
 from raia_provider.testing.emulator.server import RaiaEmulator
 
@@ -22,8 +23,8 @@ Validate = Callable[[Any, str], None]
 WaitFor = Callable[..., Any]
 
 
-def _completed(text: str, agent_name: str = "Test Agent", file_names: tuple[str, ...] = ()) -> dict[str, Any]:
-    response, tokens = answer_for(text, agent_name, file_names=file_names)
+def _completed(text: str, agent_name: str = "Test Agent", files: Sequence[ArrivedFile] = ()) -> dict[str, Any]:
+    response, tokens = answer_for(text, agent_name, files=files)
     return {"status": "completed", "totalTokens": tokens, "response": response, "error": None}
 
 
@@ -241,26 +242,29 @@ def test_upload_url_put_and_prompt_with_files(
     assert issued.status_code == 200
     validate_against(issued.json(), "CreatePromptFileSignedUploadUrlResponseDTO")
     signed_url, storage_path = issued.json()["signedUrl"], issued.json()["storagePath"]
-    assert signed_url.startswith(f"{raia_emulator.url}/_emulator/uploads/")
+    assert signed_url.startswith(f"{raia_emulator.storage_url}/_emulator/uploads/")
     assert storage_path.startswith(f"prompt-files/{raia_emulator.default_agent.id}/")
     assert storage_path.endswith("/chart.png")
 
-    put = requests.put(signed_url, data=b"\x89PNG fake bytes", headers={"Content-Type": "image/png"}, timeout=10)
+    data = b"\x89PNG fake bytes"
+    put = requests.put(signed_url, data=data, headers={"Content-Type": "image/png"}, timeout=10)
     assert put.status_code == 200
     assert [upload.size for upload in raia_emulator.uploads()] == [15]
 
     files = [{"fileName": "chart.png", "storagePath": storage_path}]
     sync = api.call("POST", "/prompts", json={"prompt": "Describe", "files": files})
     assert sync.status_code == 200
-    assert sync.json() == _completed("Describe", file_names=("chart.png",))
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    assert sync.json()["response"] == f"[Test Agent] answer to: Describe [files: chart.png (15 bytes, sha256 {digest})]"
+    assert sync.json() == _completed("Describe", files=[ArrivedFile("chart.png", 15, hashlib.sha256(data).hexdigest())])
 
     raia_emulator.configure(prompt_delay=0)
     created = api.call("POST", "/prompts/async", json={"prompt": "Describe", "files": files})
-    assert api.poll(created.json()["promptId"]).json() == _completed("Describe", file_names=("chart.png",))
+    assert api.poll(created.json()["promptId"]).json() == sync.json()
 
 
 def test_put_to_unknown_upload_url_is_404(raia_emulator: RaiaEmulator) -> None:
-    response = requests.put(f"{raia_emulator.url}/_emulator/uploads/nope", data=b"x", timeout=10)
+    response = requests.put(f"{raia_emulator.storage_url}/_emulator/uploads/nope", data=b"x", timeout=10)
 
     assert response.status_code == 404
 

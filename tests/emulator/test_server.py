@@ -140,7 +140,7 @@ def test_signed_url_uses_the_socket_address_not_the_host_header() -> None:
             headers={"Agent-Secret-Key": "k1", "Host": "evil.example"},
             timeout=5,
         )
-        assert response.json()["signedUrl"].startswith(f"{emulator.url}/_emulator/uploads/")
+        assert response.json()["signedUrl"].startswith(f"{emulator.storage_url}/_emulator/uploads/")
 
 
 def test_emulators_are_independent() -> None:

@@ -19,6 +19,7 @@ from raia_provider.testing.emulator.errors import (
     internal_error_body,
 )
 from raia_provider.testing.emulator.net import CONTROL_PREFIX
+from raia_provider.testing.emulator.origins import OriginGate, StorageOrigin
 from raia_provider.testing.emulator.pipeline import ExternalApiPipeline, ServerHooks, is_external
 from raia_provider.testing.emulator.routers import EXTERNAL_ROUTERS, STORAGE_ROUTERS
 from raia_provider.testing.emulator.state import EmulatorState
@@ -56,12 +57,16 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(internal_error_body(), status_code=500)
 
 
-def create_app(state: EmulatorState, hooks: ServerHooks | None = None) -> FastAPI:
-    """Build the emulator's ASGI app: raia's ``/external`` API plus the ``/_emulator`` control API.
+def create_app(state: EmulatorState, hooks: ServerHooks | None = None, storage: StorageOrigin | None = None) -> FastAPI:
+    """Build the emulator's ASGI app: raia's ``/external`` API plus the ``/_emulator`` control API, and the
+    storage service behind signed URLs (on its own origin once ``storage`` has an address, see
+    :mod:`.origins`).
 
     :param state: the state the app serves and mutates.
     :param hooks: the emulator's server hooks (connection access for ``reset`` faults, prompt shutdown).
+    :param storage: where the storage service listens; without it, on the same origin as the API.
     """
+    storage = storage or StorageOrigin()
     app = FastAPI(
         title="raia emulator",
         description="Emulates raia's external API for tests; control API under /_emulator.",
@@ -71,6 +76,7 @@ def create_app(state: EmulatorState, hooks: ServerHooks | None = None) -> FastAP
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.emulator = state
+    app.state.storage_origin = storage
     for router in EXTERNAL_ROUTERS:
         app.include_router(router, responses=EXTERNAL_ERROR_RESPONSES)
     app.include_router(control_router)
@@ -81,4 +87,5 @@ def create_app(state: EmulatorState, hooks: ServerHooks | None = None) -> FastAP
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _internal_error)
     app.add_middleware(ExternalApiPipeline, state=state, router=app.router, hooks=hooks)
+    app.add_middleware(OriginGate, storage=storage)  # outermost: a wrong-origin request is never logged
     return app

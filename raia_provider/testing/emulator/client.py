@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import urllib.parse
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Unpack
 
 import requests
 
-from raia_provider.testing.emulator.answers import FAILURE_MESSAGE, MESSAGE_FAILURE_MESSAGE, Outcome
+from raia_provider.testing.emulator.answers import FAILURE_MESSAGE, MESSAGE_FAILURE_MESSAGE, ArrivedFile, Outcome
 from raia_provider.testing.emulator.config import ConfigChanges, EmulatorConfig
 from raia_provider.testing.emulator.control.arguments import FaultRule, UserContacts
 from raia_provider.testing.emulator.faults import Fault, FaultKind
@@ -18,10 +20,12 @@ from raia_provider.testing.emulator.records import (
     Conversation,
     ConversationMode,
     ConversationUser,
+    KeyLeak,
     Message,
     MessageFile,
     MessageJob,
     PromptRecord,
+    Upload,
     UsageEvent,
     Webhook,
 )
@@ -36,8 +40,13 @@ def _prompt(data: dict[str, Any]) -> PromptRecord:
             **data,
             "file_names": tuple(data.get("file_names", ())),
             "outcome": Outcome(**outcome) if outcome else None,
+            "files": _arrived(data),
         }
     )
+
+
+def _arrived(data: dict[str, Any]) -> tuple[ArrivedFile, ...]:
+    return tuple(ArrivedFile(**item) for item in data.get("files", ()))
 
 
 def _message(data: dict[str, Any]) -> Message:
@@ -45,7 +54,7 @@ def _message(data: dict[str, Any]) -> Message:
 
 
 def _job(data: dict[str, Any]) -> MessageJob:
-    return MessageJob(**{**data, "file_names": tuple(data.get("file_names", ()))})
+    return MessageJob(**{**data, "file_names": tuple(data.get("file_names", ())), "files": _arrived(data)})
 
 
 def _owner(agent_id: str | None) -> dict[str, str]:
@@ -98,18 +107,45 @@ class EmulatorClient:
         """``http://127.0.0.1:PORT/external``."""
         return f"{self.url}{EXTERNAL_PREFIX}"
 
+    @property
+    def storage_url(self) -> str:
+        """``http://HOST:PORT`` of the storage service the signed URLs point at (asked of ``/health``)."""
+        return str(self.health()["storage_url"])
+
     def health(self) -> dict[str, Any]:
-        """``GET /_emulator/health``: status, base URL and default agent id and name."""
+        """``GET /_emulator/health``: status, base URL, storage URL and default agent id and name."""
         result: dict[str, Any] = self._call("GET", "/health")
         return result
 
-    def add_agent(self, key: str | None = None, name: str = "Agent") -> Agent:
+    def add_agent(
+        self, key: str | None = None, name: str = "Agent", *, output_json_schema: Mapping[str, Any] | None = None
+    ) -> Agent:
         """Create another agent.
 
         :param key: its ``Agent-Secret-Key``; generated when omitted (the answer carries it).
         :param name: its name.
+        :param output_json_schema: its output JSON Schema (it then answers in JSON).
         """
-        return Agent(**self._call("POST", "/agents", json={"key": key, "name": name}))
+        spec = {"key": key, "name": name, "output_json_schema": output_json_schema}
+        return Agent(**self._call("POST", "/agents", json=spec))
+
+    def set_agent_output_schema(self, agent: str, schema: Mapping[str, Any] | None) -> Agent:
+        """Give an agent an output JSON Schema, or take it away (``None``).
+
+        :param agent: the agent's id or key.
+        :param schema: the JSON Schema, or ``None``.
+        """
+        body = {"output_json_schema": schema}
+        return Agent(**self._call("PUT", f"/agents/{urllib.parse.quote(agent, safe='')}/output-schema", json=body))
+
+    def uploads(self) -> list[Upload]:
+        """Every signed upload issued, with the size, SHA-256 and content type of what was PUT (``data`` is
+        always ``None`` here: the bytes stay in the emulator)."""
+        return [Upload(**item) for item in self._call("GET", "/uploads")]
+
+    def key_leaks(self) -> list[KeyLeak]:
+        """Storage requests refused (403) for carrying the ``Agent-Secret-Key`` header."""
+        return [KeyLeak(**item) for item in self._call("GET", "/key-leaks")]
 
     def configure(self, **changes: Unpack[ConfigChanges]) -> EmulatorConfig:
         """Change knobs (see ``EmulatorConfig``).

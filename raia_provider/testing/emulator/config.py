@@ -1,4 +1,4 @@
-"""The emulator's knobs: delays, latency, the rate limit and the shapes of not-ready answers.
+"""The emulator's knobs: delays, latency, the rate limit, the shapes of not-ready answers and of JSON answers.
 
 They are set when the emulator is made (``RaiaEmulator(...)``, the CLI's flags) and changed at run time with
 ``configure()`` (``POST /_emulator/config``); ``reset()`` returns to the initial ones.
@@ -13,6 +13,8 @@ PendingStyle = Literal["null", "status", "alternate"]
 PENDING_STYLES: tuple[str, ...] = get_args(PendingStyle)
 MessageStatusVocabulary = Literal["spec", "release_notes"]
 MESSAGE_STATUS_VOCABULARIES: tuple[str, ...] = get_args(MessageStatusVocabulary)
+JsonAnswers = Literal["valid", "invalid", "mismatch"]
+JSON_ANSWERS: tuple[str, ...] = get_args(JsonAnswers)
 
 
 class ConfigChanges(TypedDict, total=False):
@@ -26,6 +28,7 @@ class ConfigChanges(TypedDict, total=False):
     message_delay: float | None
     message_status_vocabulary: MessageStatusVocabulary
     vector_store_delay: float | None
+    json_answers: JsonAnswers
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,11 @@ class EmulatorConfig:
         2025-12-10 release notes describe it.
     :param vector_store_delay: seconds an agent file stays ``processing`` in the vector store (auto-add on
         upload and ``add-to-vector-store/async``); ``None`` holds it until settled through the control API.
+    :param json_answers: what an agent with an output JSON Schema answers: ``valid`` (JSON following the
+        schema), ``invalid`` (not JSON: the JSON with its last closing brace cut off) or ``mismatch`` (JSON
+        breaking the schema: a required property missing, or a wrong type). Read when the answer is made;
+        the ``[[invalid-json]]`` / ``[[schema-mismatch]]`` markers override it for one prompt (see
+        :mod:`.answers`).
     """
 
     prompt_delay: float | None = 0.2
@@ -57,6 +65,7 @@ class EmulatorConfig:
     message_delay: float | None = 0.2
     message_status_vocabulary: MessageStatusVocabulary = "spec"
     vector_store_delay: float | None = 0.2
+    json_answers: JsonAnswers = "valid"
 
     def __post_init__(self) -> None:
         for name in ("prompt_delay", "message_delay", "vector_store_delay"):
@@ -65,6 +74,8 @@ class EmulatorConfig:
                 raise ValueError(f"{name} must not be negative")
         if self.message_status_vocabulary not in MESSAGE_STATUS_VOCABULARIES:
             raise ValueError(f"message_status_vocabulary must be one of {', '.join(MESSAGE_STATUS_VOCABULARIES)}")
+        if self.json_answers not in JSON_ANSWERS:
+            raise ValueError(f"json_answers must be one of {', '.join(JSON_ANSWERS)}")
         if self.latency < 0:
             raise ValueError("latency must not be negative")
         if self.pending_style not in PENDING_STYLES:

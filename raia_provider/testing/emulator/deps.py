@@ -1,5 +1,5 @@
-"""FastAPI dependencies of every router (the state, the calling agent, the origin), and the one place a
-store's refusal becomes raia's answer (:func:`raia_errors`)."""
+"""FastAPI dependencies of every router (the state, the calling agent, the API's and the storage's origins),
+and the one place a store's refusal becomes raia's answer (:func:`raia_errors`)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,16 @@ def server_origin(request: Request) -> str:
     return http_origin(str(host), int(port))
 
 
+def storage_origin(request: Request) -> str:
+    """Return ``http://host:port`` of the storage service behind signed URLs (its own socket; the request's
+    origin when the app has none, see :mod:`.origins`).
+
+    :param request: the current request.
+    """
+    origin: str | None = request.app.state.storage_origin.origin()
+    return origin if origin is not None else server_origin(request)
+
+
 @contextlib.contextmanager
 def raia_errors() -> Iterator[None]:
     """Turn the workspace's refusals into raia's answers: ``NotFound`` → 404, ``Refused`` → 400."""
@@ -73,3 +83,4 @@ def not_found() -> RaiaError:
 StateDep = Annotated[EmulatorState, Depends(emulator_state)]
 AgentDep = Annotated[Agent, Depends(current_agent)]
 OriginDep = Annotated[str, Depends(server_origin)]
+StorageOriginDep = Annotated[str, Depends(storage_origin)]

@@ -26,7 +26,7 @@ from raia_provider.testing.emulator.resources.messages.store import (
     SenderRole,
 )
 from raia_provider.testing.emulator.resources.prompts.store import PromptRecord
-from raia_provider.testing.emulator.resources.uploads.store import Upload
+from raia_provider.testing.emulator.resources.uploads.store import KeyLeak, Upload
 from raia_provider.testing.emulator.resources.usage.store import UsageEvent, UsageKind
 from raia_provider.testing.emulator.resources.users.store import ConversationUser
 from raia_provider.testing.emulator.resources.webhooks.store import TriggerCondition, Webhook
@@ -40,6 +40,7 @@ __all__ = [
     "ConversationStatus",
     "ConversationUser",
     "Feedback",
+    "KeyLeak",
     "Limits",
     "Message",
     "MessageFile",

@@ -1,7 +1,9 @@
 """``RaiaEmulator``: the emulator served by uvicorn on a loopback port, in a background thread.
 
-The listening socket is bound before uvicorn starts (so port 0 gets a known free port), uvicorn runs with
-its own event loop in a daemon thread, and :meth:`RaiaEmulator.stop` shuts it down and joins the thread.
+Two listening sockets are bound before uvicorn starts (so port 0 gets a known free port): raia's API and the
+control API on one, the storage service behind signed URLs on the other (its own origin, see
+:mod:`.origins`). uvicorn serves both with its own event loop in a daemon thread, and
+:meth:`RaiaEmulator.stop` shuts it down and joins the thread.
 Its control methods (knobs, faults, the request log, held work, seeded records) are
 :class:`~.control.operations.EmulatorControls`, the operations the ``/_emulator`` routes also carry out.
 """
@@ -18,9 +20,10 @@ from types import TracebackType
 import uvicorn
 
 from raia_provider.testing.emulator.app import create_app
-from raia_provider.testing.emulator.config import EmulatorConfig, MessageStatusVocabulary, PendingStyle
+from raia_provider.testing.emulator.config import EmulatorConfig, JsonAnswers, MessageStatusVocabulary, PendingStyle
 from raia_provider.testing.emulator.control.operations import EmulatorControls
 from raia_provider.testing.emulator.net import LOCALHOST, http_origin, loopback_host
+from raia_provider.testing.emulator.origins import StorageOrigin
 from raia_provider.testing.emulator.state import DEFAULT_AGENT_NAME, EmulatorState
 from raia_provider.testing.emulator.uvicorn_hooks import UvicornHooks
 
@@ -49,6 +52,10 @@ class RaiaEmulator(EmulatorControls):
     :param message_delay: seconds until an async message's answer settles; ``None`` holds them.
     :param message_status_vocabulary: ``spec`` or ``release_notes`` (see ``EmulatorConfig``).
     :param vector_store_delay: seconds an agent file stays ``processing``; ``None`` holds them.
+    :param storage_host: the loopback address of the storage service behind signed URLs (default: ``host``),
+        e.g. ``127.0.0.2`` to give it another host as well as another port.
+    :param storage_port: its port; 0 picks a free one.
+    :param json_answers: ``valid``, ``invalid`` or ``mismatch`` (see ``EmulatorConfig``).
     :raises ValueError: on a non-loopback host or an invalid knob.
     """
 
@@ -67,9 +74,14 @@ class RaiaEmulator(EmulatorControls):
         message_delay: float | None = 0.2,
         message_status_vocabulary: MessageStatusVocabulary = "spec",
         vector_store_delay: float | None = 0.2,
+        storage_host: str | None = None,
+        storage_port: int = 0,
+        json_answers: JsonAnswers = "valid",
     ) -> None:
         self._host = loopback_host(host)
         self._requested_port = port
+        self._storage_host = loopback_host(storage_host) if storage_host is not None else self._host
+        self._requested_storage_port = storage_port
         config = EmulatorConfig(
             prompt_delay=prompt_delay,
             latency=latency,
@@ -79,32 +91,31 @@ class RaiaEmulator(EmulatorControls):
             message_delay=message_delay,
             message_status_vocabulary=message_status_vocabulary,
             vector_store_delay=vector_store_delay,
+            json_answers=json_answers,
         )
         super().__init__(EmulatorState(key=key or str(uuid.uuid4()), agent_name=agent_name, config=config))
         self._hooks = UvicornHooks()
-        self.app = create_app(self.state, self._hooks)
+        self._storage = StorageOrigin()
+        self.app = create_app(self.state, self._hooks, self._storage)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
         self._port: int | None = None
 
     # -- life cycle --------------------------------------------------------------------------------------
 
     def start(self) -> RaiaEmulator:
-        """Bind the port, start uvicorn in a background thread and wait until it serves.
+        """Bind the API's and the storage service's ports, start uvicorn in a background thread and wait until
+        it serves.
 
         :raises RuntimeError: if already started or if the server fails to start.
+        :raises OSError: if a port cannot be bound.
         """
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        # IPPROTO_TCP (not 0) so accepted sockets get TCP_NODELAY from asyncio; without it, Nagle plus the
-        # client's delayed ACK add ~40 ms to every request on a kept-alive connection.
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock = _listening_socket(self._host, self._requested_port)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self._host, self._requested_port))
-            sock.listen(128)
+            storage_sock = _listening_socket(self._storage_host, self._requested_storage_port)
         except OSError:
             sock.close()
             raise
@@ -122,11 +133,13 @@ class RaiaEmulator(EmulatorControls):
             )
         )
         self._hooks.bind(server)
-        thread = threading.Thread(
-            target=self._serve, args=(server, sock), name=f"raia-emulator-{self._port}", daemon=True
-        )
-        self._server, self._thread, self._socket = server, thread, sock
         self._port = int(sock.getsockname()[1])
+        self._storage.address = (self._storage_host, int(storage_sock.getsockname()[1]))
+        sockets = [sock, storage_sock]
+        thread = threading.Thread(
+            target=self._serve, args=(server, sockets), name=f"raia-emulator-{self._port}", daemon=True
+        )
+        self._server, self._thread, self._sockets = server, thread, sockets
         thread.start()
         deadline = time.monotonic() + START_TIMEOUT
         while not server.started:
@@ -136,17 +149,17 @@ class RaiaEmulator(EmulatorControls):
             time.sleep(0.002)
         return self
 
-    def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+    def _serve(self, server: uvicorn.Server, sockets: list[socket.socket]) -> None:
         async def main() -> None:
             self._hooks.attach_loop()
-            await server.serve(sockets=[sock])
+            await server.serve(sockets=sockets)
 
         asyncio.run(main())
 
     def stop(self) -> None:
-        """Shut the server down, join its thread and close the socket (idempotent)."""
-        server, thread, sock = self._server, self._thread, self._socket
-        if server is None or thread is None or sock is None:
+        """Shut the server down, join its thread and close the sockets (idempotent)."""
+        server, thread, sockets = self._server, self._thread, self._sockets
+        if server is None or thread is None:
             return
         self._hooks.begin_stop()
         server.should_exit = True
@@ -154,9 +167,12 @@ class RaiaEmulator(EmulatorControls):
         if thread.is_alive():
             server.force_exit = True
             thread.join(STOP_TIMEOUT)
-        sock.close()
-        self._server = self._thread = self._socket = None
+        for sock in sockets:
+            sock.close()
+        self._server = self._thread = None
+        self._sockets = []
         self._port = None
+        self._storage.address = None
 
     def __enter__(self) -> RaiaEmulator:
         return self.start()
@@ -195,3 +211,30 @@ class RaiaEmulator(EmulatorControls):
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/external`` — what a raia client uses as its base URL."""
         return f"{self.url}/external"
+
+    @property
+    def storage_url(self) -> str:
+        """``http://STORAGE_HOST:STORAGE_PORT`` — the storage service the signed URLs point at.
+
+        :raises RuntimeError: if not started.
+        """
+        origin = self._storage.origin()
+        if origin is None:
+            raise RuntimeError("the emulator is not running; call start() or use it as a context manager")
+        return origin
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``(host, port)`` and listening."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP (not 0) so accepted sockets get TCP_NODELAY from asyncio; without it, Nagle plus the
+    # client's delayed ACK add ~40 ms to every request on a kept-alive connection.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -9,7 +9,8 @@ raise ``KeyError`` (the routes answer 404), refused actions ``ValueError`` (400)
 
 from __future__ import annotations
 
-from typing import Unpack
+from collections.abc import Mapping
+from typing import Any, Unpack
 
 from raia_provider.testing.emulator.answers import FAILURE_MESSAGE, MESSAGE_FAILURE_MESSAGE
 from raia_provider.testing.emulator.config import ConfigChanges, EmulatorConfig
@@ -21,6 +22,7 @@ from raia_provider.testing.emulator.records import (
     Conversation,
     ConversationMode,
     ConversationUser,
+    KeyLeak,
     Message,
     MessageJob,
     PromptRecord,
@@ -53,14 +55,30 @@ class EmulatorControls:
         """The default agent's ``Agent-Secret-Key``."""
         return self.state.default_agent.key
 
-    def add_agent(self, key: str | None = None, name: str = "Agent") -> Agent:
+    def add_agent(
+        self, key: str | None = None, name: str = "Agent", *, output_json_schema: Mapping[str, Any] | None = None
+    ) -> Agent:
         """Create another agent with its own key.
 
         :param key: its ``Agent-Secret-Key``; a random UUID when omitted.
         :param name: its name.
-        :raises ValueError: if the key is empty or already used.
+        :param output_json_schema: its output JSON Schema: it then answers prompts and messages with JSON
+            generated from it (see :mod:`~..structured_answers`), and its profile reports it.
+        :raises ValueError: if the key is empty or already used, or the schema is not a JSON Schema object.
         """
-        return self.state.add_agent(key=key, name=name)
+        return self.state.add_agent(key=key, name=name, output_json_schema=output_json_schema)
+
+    def set_agent_output_schema(self, agent: str, schema: Mapping[str, Any] | None) -> Agent:
+        """Give an agent an output JSON Schema, or take it away (``None``); answers from now on follow it.
+
+        A ``reset()`` takes it away again (the default agent starts without one).
+
+        :param agent: the agent's id or key.
+        :param schema: the JSON Schema (a JSON object), or ``None``.
+        :raises KeyError: if no agent has that id or key.
+        :raises ValueError: if the schema is not a JSON Schema object.
+        """
+        return self.state.set_agent_output_schema(agent, schema)
 
     # -- knobs, faults, log --------------------------------------------------------------------------------
 
@@ -71,7 +89,7 @@ class EmulatorControls:
 
     def configure(self, **changes: Unpack[ConfigChanges]) -> EmulatorConfig:
         """Change knobs: ``latency``, ``prompt_delay``, ``pending_style``, ``rate_limit``, ``burst``,
-        ``message_delay``, ``message_status_vocabulary``, ``vector_store_delay``.
+        ``message_delay``, ``message_status_vocabulary``, ``vector_store_delay``, ``json_answers``.
 
         :param changes: the knobs to change; others keep their value.
         """
@@ -135,8 +153,14 @@ class EmulatorControls:
         return self.state.prompts()
 
     def uploads(self) -> list[Upload]:
-        """Every signed upload issued since the last reset."""
+        """Every signed upload issued since the last reset, with the size, SHA-256 and content type of what
+        was PUT to it."""
         return self.state.uploads()
+
+    def key_leaks(self) -> list[KeyLeak]:
+        """Every request to the storage service refused (403) for carrying the ``Agent-Secret-Key`` header,
+        since the last reset (which agent's key, never the key)."""
+        return self.state.key_leaks()
 
     # -- conversation side -------------------------------------------------------------------------------
 

@@ -26,10 +26,12 @@ from raia_provider.testing.emulator.control.specs import (
     FaultSpec,
     MessageCompleteSpec,
     MessageFailSpec,
+    OutputSchemaSpec,
     UserSpec,
 )
-from raia_provider.testing.emulator.deps import OriginDep, StateDep
+from raia_provider.testing.emulator.deps import OriginDep, StateDep, StorageOriginDep
 from raia_provider.testing.emulator.net import CONTROL_PREFIX
+from raia_provider.testing.emulator.state import checked_output_schema
 
 router = APIRouter(prefix=CONTROL_PREFIX, tags=["Emulator control"])
 
@@ -57,14 +59,20 @@ def _answered_as_http() -> Iterator[None]:
 
 
 @router.get("/health")
-async def health(state: StateDep, origin: OriginDep) -> dict[str, Any]:
-    """Liveness, the ``/external`` base URL and the default agent (without its key).
+async def health(state: StateDep, origin: OriginDep, storage: StorageOriginDep) -> dict[str, Any]:
+    """Liveness, the ``/external`` base URL, the storage service's origin and the default agent (no key).
 
     :param state: the emulator state.
     :param origin: the emulator's own origin.
+    :param storage: the storage service's origin (where signed URLs point).
     """
     agent = state.default_agent
-    return {"status": "ok", "base_url": f"{origin}/external", "default_agent": {"id": agent.id, "name": agent.name}}
+    return {
+        "status": "ok",
+        "base_url": f"{origin}/external",
+        "storage_url": storage,
+        "default_agent": {"id": agent.id, "name": agent.name},
+    }
 
 
 @router.get("/requests")
@@ -140,13 +148,45 @@ async def get_config(controls: ControlsDep) -> Any:
 async def add_agent(spec: AgentSpec, controls: ControlsDep) -> Any:
     """Create an agent; the answer includes its key (needed when it was generated).
 
-    :param spec: key and name.
+    :param spec: key, name and output JSON Schema (400 if not a JSON Schema).
     :param controls: the emulator's controls.
     """
+    with _answered_as_http():
+        checked_output_schema(spec.output_json_schema)
     try:
-        return _json(controls.add_agent(key=spec.key, name=spec.name))
+        return _json(controls.add_agent(key=spec.key, name=spec.name, output_json_schema=spec.output_json_schema))
     except ValueError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+
+
+@router.put("/agents/{agent}/output-schema")
+async def set_agent_output_schema(agent: str, spec: OutputSchemaSpec, controls: ControlsDep) -> Any:
+    """Give an agent (by id or key) an output JSON Schema, or take it away with ``null``.
+
+    :param agent: the agent's id or key.
+    :param spec: the schema.
+    :param controls: the emulator's controls.
+    """
+    with _answered_as_http():
+        return _json(controls.set_agent_output_schema(agent, spec.output_json_schema))
+
+
+@router.get("/uploads")
+async def list_uploads(controls: ControlsDep) -> list[Any]:
+    """Every signed upload issued, with the size, SHA-256 and content type of what was PUT (not the bytes).
+
+    :param controls: the emulator's controls.
+    """
+    return [{**_json(upload), "data": None} for upload in controls.uploads()]
+
+
+@router.get("/key-leaks")
+async def list_key_leaks(controls: ControlsDep) -> list[Any]:
+    """Storage requests refused for carrying the ``Agent-Secret-Key`` header.
+
+    :param controls: the emulator's controls.
+    """
+    return [_json(leak) for leak in controls.key_leaks()]
 
 
 @router.post("/prompts/{prompt_id}/complete")

@@ -3,10 +3,12 @@ fields refused (this API is ours, so a typo should fail loudly)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 from raia_provider.testing.emulator.answers import FAILURE_MESSAGE, MESSAGE_FAILURE_MESSAGE
-from raia_provider.testing.emulator.config import MessageStatusVocabulary, PendingStyle
+from raia_provider.testing.emulator.config import JsonAnswers, MessageStatusVocabulary, PendingStyle
 from raia_provider.testing.emulator.faults import FaultKind
 from raia_provider.testing.emulator.matching import ANY
 from raia_provider.testing.emulator.records import Channel, ConversationMode
@@ -40,6 +42,7 @@ class ConfigSpec(_Spec):
     message_delay: float | None = None
     message_status_vocabulary: MessageStatusVocabulary | None = None
     vector_store_delay: float | None = None
+    json_answers: JsonAnswers | None = None
 
 
 class AgentSpec(_Spec):
@@ -47,6 +50,13 @@ class AgentSpec(_Spec):
 
     key: str | None = None
     name: str = "Agent"
+    output_json_schema: dict[str, Any] | None = None
+
+
+class OutputSchemaSpec(_Spec):
+    """Body of ``PUT /_emulator/agents/{agent}/output-schema``: the schema, ``null`` to take it away."""
+
+    output_json_schema: dict[str, Any] | None
 
 
 class CompleteSpec(_Spec):

@@ -4,10 +4,16 @@ The profile carries every field the spec's DTO requires. Its ``API`` skill carri
 ``apiKey``, as real raia does: the provider must redact it, so the emulator must send it. Its ``WEBHOOK`` skill
 lists the webhooks created with ``POST /external/agents/webhooks`` (without ``id``, as the spec's
 ``WebhookResponseDTO`` has none).
+
+``aiConfig.outputJsonSchema`` is a *string* in the spec (``AIConfigResponseDTO``, whose example is a JSON
+Schema serialized as JSON), so an agent given an output JSON Schema reports it as ``json.dumps(schema)`` with
+``isOutputJsonSchemaEnabled: true``; without one, ``false`` and ``""`` (**inferred**: the spec does not say
+what a disabled schema reads as).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from raia_provider.testing.emulator.rendering import JsonObject
@@ -44,8 +50,8 @@ def agent_profile(agent: Agent, webhooks: Sequence[Webhook] = ()) -> JsonObject:
             "fileSearchMaxNumResults": 10,
             "reasoningEffort": "medium",
             "reasoningMode": "standard",
-            "isOutputJsonSchemaEnabled": False,
-            "outputJsonSchema": "",
+            "isOutputJsonSchemaEnabled": agent.output_json_schema is not None,
+            "outputJsonSchema": "" if agent.output_json_schema is None else json.dumps(agent.output_json_schema),
         },
         "avatarUrl": f"https://example.com/avatars/{agent.id}.png",
         "status": "active",

@@ -26,9 +26,11 @@ Contract choices where raia's spec is silent (see API_FACTS.md sections 4.2 and 
   "Conversation must be in manual mode and not a voice conversation." otherwise. A ``conversationMessageId``
   must name a message of the conversation (404); if it names a pending question, this message answers it.
 * ``files`` of a message must cite a ``storagePath`` issued by this conversation's
-  ``message-files/upload-url`` (400 ``isIssued`` otherwise). The signed upload URL is the emulator's own, as
-  for prompts (``PUT`` the bytes); ``GET …/message-files/{fileId}/signed-url`` answers ``{signedUrl, fileId}``
-  where ``signedUrl`` serves the bytes back (``GET``) when they were at most 1 MiB.
+  ``message-files/upload-url`` (400 ``isIssued`` otherwise). The signed upload URL is on the storage service's
+  own origin, as for prompts (``PUT`` the bytes, without the agent key); ``GET
+  …/message-files/{fileId}/signed-url`` answers ``{signedUrl, fileId}`` where ``signedUrl`` serves the bytes
+  back (``GET``) when they were at most 1 MiB. The answer describes each file by what its signed URL had
+  received when the question was sent; an agent with an output JSON Schema answers in JSON.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from raia_provider.testing.emulator.deps import AgentDep, OriginDep, StateDep, not_found, raia_errors
+from raia_provider.testing.emulator.deps import AgentDep, StateDep, StorageOriginDep, not_found, raia_errors
 from raia_provider.testing.emulator.errors import RaiaError, internal_error_body
 from raia_provider.testing.emulator.net import EXTERNAL_PREFIX
 from raia_provider.testing.emulator.query import QueryCheck
@@ -74,7 +76,7 @@ def _files(
         if upload is None or not item.storagePath.startswith(prefix):
             bad.append(index)
             continue
-        files.append(state.workspace.new_message_file(item.fileName, item.storagePath, upload.size))
+        files.append(state.workspace.new_message_file(item.fileName, item.storagePath, upload.size, upload.sha256))
     refuse_unissued(bad, "storagePath was not issued for this conversation")
     return files
 
@@ -86,7 +88,13 @@ def _ask(
     state.workspace.conversation(agent.id, conversation_id)
     files = _files(state, agent, conversation_id, body.files)
     question, _ = state.workspace.send_message(
-        agent.id, agent.name, conversation_id, body.message, files=files, delay=delay
+        agent.id,
+        agent.name,
+        conversation_id,
+        body.message,
+        files=files,
+        delay=delay,
+        output_schema=agent.output_json_schema,
     )
     return question
 
@@ -187,7 +195,7 @@ async def send_manual_message(
 
 @router.post("/message-files/upload-url", summary="Create a signed upload URL for a message file")
 async def message_file_upload_url(
-    conversation_id: str, body: UploadUrlBody, agent: AgentDep, state: StateDep, origin: OriginDep
+    conversation_id: str, body: UploadUrlBody, agent: AgentDep, state: StateDep, origin: StorageOriginDep
 ) -> JSONResponse:
     """Issue a signed URL (``PUT`` the bytes there) and the ``storagePath`` to cite in a message's ``files``.
 
@@ -195,7 +203,7 @@ async def message_file_upload_url(
     :param body: file name and content type.
     :param agent: the calling agent.
     :param state: the emulator state.
-    :param origin: the emulator's own origin.
+    :param origin: the storage service's origin.
     """
     with raia_errors():
         state.workspace.conversation(agent.id, conversation_id)
@@ -205,7 +213,7 @@ async def message_file_upload_url(
 
 @router.get("/message-files/{file_id}/signed-url", summary="Get a signed download URL for a message file")
 async def message_file_signed_url(
-    conversation_id: str, file_id: str, agent: AgentDep, state: StateDep, origin: OriginDep
+    conversation_id: str, file_id: str, agent: AgentDep, state: StateDep, origin: StorageOriginDep
 ) -> JSONResponse:
     """``{signedUrl, fileId}`` of a file attached to a message of the conversation.
 
@@ -213,7 +221,7 @@ async def message_file_signed_url(
     :param file_id: the message file id.
     :param agent: the calling agent.
     :param state: the emulator state.
-    :param origin: the emulator's own origin.
+    :param origin: the storage service's origin.
     """
     with raia_errors():
         item = state.workspace.message_file(agent.id, conversation_id, file_id)

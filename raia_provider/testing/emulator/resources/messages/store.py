@@ -9,12 +9,18 @@ message on the SMS or email channel counts one SMS or email.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
-from typing import Literal
+from typing import Any, Literal
 
-from raia_provider.testing.emulator.answers import FAIL_MARKER, MESSAGE_FAILURE_MESSAGE, answer_for, count_tokens
+from raia_provider.testing.emulator.answers import (
+    FAIL_MARKER,
+    MESSAGE_FAILURE_MESSAGE,
+    ArrivedFile,
+    answer_for,
+    count_tokens,
+)
 from raia_provider.testing.emulator.resources.conversations.store import Conversation, ConversationStore
 from raia_provider.testing.emulator.resources.usage.store import UsageKind, UsageStore
 from raia_provider.testing.emulator.storage import NotFound, Refused, StoreContext, Table, hex_id
@@ -34,6 +40,7 @@ class MessageFile:
     :param open_ai_file_id: OpenAI-style file id.
     :param size: bytes uploaded, ``None`` if nothing was PUT to the signed URL.
     :param created_at: wall-clock time.
+    :param sha256: SHA-256 (hex) of the bytes uploaded, ``None`` if none (not in raia's DTO).
     """
 
     id: str
@@ -42,6 +49,11 @@ class MessageFile:
     open_ai_file_id: str
     size: int | None
     created_at: float
+    sha256: str | None = None
+
+    def arrived(self) -> ArrivedFile:
+        """What an answer says of this file."""
+        return ArrivedFile(self.file_name, self.size, self.sha256 if self.size is not None else None)
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,8 @@ class MessageJob:
     :param status: ``pending``, ``completed`` or ``failed``.
     :param reply_id: the reply message once completed.
     :param error: the error once failed.
+    :param files: the question's files, with what their signed URLs had received.
+    :param output_json_schema: the agent's output JSON Schema when the question was sent.
     """
 
     question_id: str
@@ -94,6 +108,8 @@ class MessageJob:
     status: MessageJobStatus = "pending"
     reply_id: str | None = None
     error: str | None = None
+    files: tuple[ArrivedFile, ...] = ()
+    output_json_schema: dict[str, Any] | None = field(default=None, repr=False)
 
 
 class MessageStore(ConversationStore, UsageStore):
@@ -134,12 +150,15 @@ class MessageStore(ConversationStore, UsageStore):
         self._touch(conversation, now)
         return message
 
-    def new_message_file(self, file_name: str, storage_path: str, size: int | None) -> MessageFile:
+    def new_message_file(
+        self, file_name: str, storage_path: str, size: int | None, sha256: str | None = None
+    ) -> MessageFile:
         """Build a message file record (attached by :meth:`send_message` / :meth:`send_manual_message`).
 
         :param file_name: file name.
         :param storage_path: the issued ``storagePath``.
         :param size: bytes uploaded, ``None`` if none.
+        :param sha256: their SHA-256 (hex), ``None`` if none.
         """
         return MessageFile(
             id=str(uuid.uuid4()),
@@ -148,6 +167,7 @@ class MessageStore(ConversationStore, UsageStore):
             open_ai_file_id=hex_id("file-"),
             size=size,
             created_at=self._wall_now(),
+            sha256=sha256,
         )
 
     def send_message(
@@ -159,6 +179,7 @@ class MessageStore(ConversationStore, UsageStore):
         *,
         files: Sequence[MessageFile] = (),
         delay: float | None = 0.0,
+        output_schema: Mapping[str, Any] | None = None,
     ) -> tuple[Message, MessageJob]:
         """Store a user's question and its pending answer, due after ``delay`` (``None``: held).
 
@@ -168,6 +189,7 @@ class MessageStore(ConversationStore, UsageStore):
         :param text: the question.
         :param files: attached files.
         :param delay: seconds until the answer settles; 0 settles on the next read.
+        :param output_schema: the agent's output JSON Schema; its answer is then JSON.
         :return: the question and its job.
         :raises NotFound: unknown conversation.
         """
@@ -181,6 +203,8 @@ class MessageStore(ConversationStore, UsageStore):
                 question=text,
                 file_names=tuple(f.file_name for f in files),
                 due_at=None if delay is None else self._now() + delay,
+                files=tuple(f.arrived() for f in files),
+                output_json_schema=dict(output_schema) if output_schema is not None else None,
             )
             return question, self._jobs.of(agent_id).save(job)
 
@@ -208,7 +232,13 @@ class MessageStore(ConversationStore, UsageStore):
     def _complete_job(self, agent_id: str, job: MessageJob, response: str | None) -> MessageJob:
         conversation = self.conversation(agent_id, job.conversation_id)
         if response is None:
-            response, tokens = answer_for(job.question, job.agent_name, file_names=job.file_names)
+            response, tokens = answer_for(
+                job.question,
+                job.agent_name,
+                files=job.files,
+                output_schema=job.output_json_schema,
+                json_answers=self._context.config.json_answers,
+            )
         else:
             tokens = count_tokens(job.question, response)
         reply = self._add_message(conversation, "assistant", response, source="api", question_id=job.question_id)

@@ -8,6 +8,9 @@ Contract choices where raia's spec is silent (see API_FACTS.md sections 4.1 and 
   ``pending_style`` knob (both are documented).
 * A prompt citing a ``storagePath`` never issued to this agent by ``upload-url`` is a 400 (**inferred**).
 * The sync call answers at once (only the ``latency`` knob delays it); ``prompt_delay`` is for async prompts.
+* The signed upload URL is on the storage service's own origin (not raia's), and refuses the agent key.
+* An agent with an output JSON Schema answers with JSON text (see :mod:`~...answers`); the cited files are
+  described by what their signed URLs received when the prompt was sent.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from raia_provider.testing.emulator.answers import PENDING_DTO, outcome_for
+from raia_provider.testing.emulator.answers import PENDING_DTO, ArrivedFile, outcome_for
 from raia_provider.testing.emulator.config import PendingStyle
-from raia_provider.testing.emulator.deps import AgentDep, OriginDep, StateDep, not_found
+from raia_provider.testing.emulator.deps import AgentDep, StateDep, StorageOriginDep, not_found
 from raia_provider.testing.emulator.net import EXTERNAL_PREFIX
 from raia_provider.testing.emulator.resources.prompts.wire import PromptBody
 from raia_provider.testing.emulator.resources.uploads.wire import UploadUrlBody, refuse_unissued, signed_url
@@ -28,12 +31,13 @@ from raia_provider.testing.emulator.state import Agent, EmulatorState
 router = APIRouter(prefix=f"{EXTERNAL_PREFIX}/prompts", tags=["Prompts"])
 
 
-def _checked_file_names(body: PromptBody, agent: Agent, state: EmulatorState) -> list[str]:
+def _checked_files(body: PromptBody, agent: Agent, state: EmulatorState) -> list[ArrivedFile]:
+    """The cited files with what their signed URLs received (400 if a path was not issued to the agent)."""
     files = body.files or []
     refuse_unissued(
         state.unissued_paths(agent.id, [item.storagePath for item in files]), "storagePath was not issued to this agent"
     )
-    return [item.fileName for item in files]
+    return [state.arrived_file(agent.id, item.fileName, item.storagePath) for item in files]
 
 
 def pending_body(style: PendingStyle, poll_number: int) -> Any:
@@ -55,8 +59,14 @@ async def process_prompt(body: PromptBody, agent: AgentDep, state: StateDep) -> 
     :param agent: the calling agent.
     :param state: the emulator state.
     """
-    file_names = _checked_file_names(body, agent, state)
-    outcome = outcome_for(body.prompt, agent.name, file_names=file_names)
+    files = _checked_files(body, agent, state)
+    outcome = outcome_for(
+        body.prompt,
+        agent.name,
+        files=files,
+        output_schema=agent.output_json_schema,
+        json_answers=state.config.json_answers,
+    )
     state.record_prompt_usage(agent.id, outcome)
     return JSONResponse(outcome.to_dto())
 
@@ -69,8 +79,7 @@ async def create_prompt(body: PromptBody, agent: AgentDep, state: StateDep) -> J
     :param agent: the calling agent.
     :param state: the emulator state.
     """
-    file_names = _checked_file_names(body, agent, state)
-    record = state.create_prompt(agent, body.prompt, body.tokenTrackingId, file_names)
+    record = state.create_prompt(agent, body.prompt, body.tokenTrackingId, _checked_files(body, agent, state))
     return JSONResponse({"promptId": record.id})
 
 
@@ -91,13 +100,13 @@ async def response_on(prompt_id: str, agent: AgentDep, state: StateDep) -> JSONR
 
 
 @router.post("/upload-url", summary="Create signed upload URL for prompt file")
-async def upload_url(body: UploadUrlBody, agent: AgentDep, state: StateDep, origin: OriginDep) -> JSONResponse:
-    """Issue a signed URL on the emulator itself (``PUT`` the bytes there) and the ``storagePath``.
+async def upload_url(body: UploadUrlBody, agent: AgentDep, state: StateDep, origin: StorageOriginDep) -> JSONResponse:
+    """Issue a signed URL on the storage service (``PUT`` the bytes there) and the ``storagePath``.
 
     :param body: file name and content type.
     :param agent: the calling agent.
     :param state: the emulator state.
-    :param origin: the emulator's own origin.
+    :param origin: the storage service's origin.
     """
     upload = state.issue_upload(agent, body.fileName, body.contentType)
     return JSONResponse({"signedUrl": signed_url(origin, upload.token), "storagePath": upload.storage_path})

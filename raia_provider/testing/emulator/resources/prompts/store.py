@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from raia_provider.testing.emulator.answers import (
     FAILURE_MESSAGE,
+    ArrivedFile,
     Outcome,
     PromptStatus,
     answer_for,
@@ -23,6 +24,7 @@ from raia_provider.testing.emulator.answers import (
     failed_outcome,
     outcome_for,
 )
+from raia_provider.testing.emulator.config import JsonAnswers
 from raia_provider.testing.emulator.resources.usage.store import UsageStore
 from raia_provider.testing.emulator.storage import Store, StoreContext, Table
 
@@ -44,6 +46,8 @@ class PromptRecord:
     :param due_at: monotonic time from which a poll settles it; ``None`` = held until the control API acts.
     :param outcome: the settled result, ``None`` while pending.
     :param polls: how many times it has been polled.
+    :param files: the attached files with what their signed URLs had received when it was sent.
+    :param output_json_schema: the agent's output JSON Schema when it was sent (its answer is then JSON).
     """
 
     id: str
@@ -56,6 +60,21 @@ class PromptRecord:
     due_at: float | None
     outcome: Outcome | None = None
     polls: int = 0
+    files: tuple[ArrivedFile, ...] = ()
+    output_json_schema: dict[str, Any] | None = field(default=None, repr=False)
+
+    def answer(self, json_answers: JsonAnswers) -> tuple[str, int]:
+        """The deterministic answer text and token count (see :func:`~...answers.answer_for`).
+
+        :param json_answers: the ``json_answers`` knob in force.
+        """
+        return answer_for(
+            self.prompt,
+            self.agent_name,
+            files=self.files,
+            output_schema=self.output_json_schema,
+            json_answers=json_answers,
+        )
 
     @property
     def status(self) -> PromptStatus:
@@ -76,14 +95,14 @@ class PromptStore(Store):
         self._prompts: Table[PromptRecord] = context.table(attrgetter("id"))
 
     def create_prompt(
-        self, agent: Agent, prompt: str, token_tracking_id: str | None, file_names: Sequence[str]
+        self, agent: Agent, prompt: str, token_tracking_id: str | None, files: Sequence[ArrivedFile]
     ) -> PromptRecord:
         """Store a new async prompt, due after the current ``prompt_delay``.
 
-        :param agent: the owner.
+        :param agent: the owner (its name and output schema answer the prompt).
         :param prompt: the prompt text.
         :param token_tracking_id: the optional ``tokenTrackingId``.
-        :param file_names: names of attached files.
+        :param files: attached files, with what their signed URLs received.
         """
         now = self._now()
         delay = self._context.config.prompt_delay
@@ -93,9 +112,11 @@ class PromptStore(Store):
             agent_name=agent.name,
             prompt=prompt,
             token_tracking_id=token_tracking_id,
-            file_names=tuple(file_names),
+            file_names=tuple(item.file_name for item in files),
             created_at=now,
             due_at=None if delay is None else now + delay,
+            files=tuple(files),
+            output_json_schema=agent.output_json_schema,
         )
         with self._lock:
             return self._prompts.save(record)
@@ -113,9 +134,7 @@ class PromptStore(Store):
             if record is None or record.agent_id != agent_id:
                 return None
             if record.outcome is None and record.due_at is not None and now >= record.due_at:
-                record = self._settle(
-                    record, outcome_for(record.prompt, record.agent_name, file_names=record.file_names)
-                )
+                record = self._settle(record, self._outcome(record))
             return self._prompts.save(replace(record, polls=record.polls + 1))
 
     def complete_prompt(
@@ -131,7 +150,7 @@ class PromptStore(Store):
         with self._lock:
             record = self._prompts.get(prompt_id)
             if response is None:
-                response, tokens = answer_for(record.prompt, record.agent_name, file_names=record.file_names)
+                response, tokens = record.answer(self._context.config.json_answers)
             else:
                 tokens = count_tokens(record.prompt, response)
             outcome = Outcome(
@@ -151,6 +170,15 @@ class PromptStore(Store):
         """
         with self._lock:
             return self._settle(self._prompts.get(prompt_id), failed_outcome(error))
+
+    def _outcome(self, record: PromptRecord) -> Outcome:
+        return outcome_for(
+            record.prompt,
+            record.agent_name,
+            files=record.files,
+            output_schema=record.output_json_schema,
+            json_answers=self._context.config.json_answers,
+        )
 
     def _settle(self, record: PromptRecord, outcome: Outcome) -> PromptRecord:
         if record.outcome is None:

@@ -27,9 +27,9 @@ class UploadUrlBody(RequestBody):
 
 
 def signed_url(origin: str, token: str) -> str:
-    """The signed URL of an upload: the emulator's own storage service, by the upload's token.
+    """The signed URL of an upload: the emulator's storage service, by the upload's token.
 
-    :param origin: the emulator's origin.
+    :param origin: the storage service's origin (its own socket, see :mod:`~...origins`).
     :param token: the upload's token.
     """
     return f"{origin}{UPLOAD_PATH}/{token}"
