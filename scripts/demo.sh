@@ -38,6 +38,20 @@ echo "raia emulator: $BASE_URL"
 # The connection, in Airflow's JSON form; the key only ever travels in the password field.
 export AIRFLOW_CONN_RAIA_DEFAULT="{\"conn_type\": \"raia\", \"password\": \"$DEMO_KEY\", \"host\": \"$BASE_URL\", \"extra\": {\"region\": \"us\"}}"
 
+# The invoice example's agent: set up in raia to answer with its output JSON schema (the DAG's INVOICE).
+INVOICE_KEY="demo-invoice-agent-key"
+"$VENV/bin/python" - "$BASE_URL" "$INVOICE_KEY" "$ROOT/example_dags" <<'PY'
+import sys
+
+sys.path.insert(0, sys.argv[3])
+from example_raia_invoice_extraction import INVOICE
+from raia_provider.testing import EmulatorClient
+
+with EmulatorClient(sys.argv[1]) as emulator:
+    emulator.add_agent(key=sys.argv[2], name="Invoice Agent", output_json_schema=INVOICE)
+PY
+export AIRFLOW_CONN_RAIA_INVOICES="{\"conn_type\": \"raia\", \"password\": \"$INVOICE_KEY\", \"host\": \"$BASE_URL\", \"extra\": {\"region\": \"us\"}}"
+
 "$VENV/bin/airflow" db migrate >"$WORK/db.log" 2>&1 || { cat "$WORK/db.log"; exit 1; }
 
 # Each example DAG, and the line of its output that shows what it did.
@@ -66,6 +80,7 @@ run_example example_raia_conversation 'raia replied in conversation [^ ]+: .*'
 run_example example_raia_webhook 'webhook (registered|already registered): .*'
 run_example example_raia_batch_prompt 'raia batch enriched [0-9]+ of [0-9]+ rows .*'
 run_example example_raia_batch_prompt_chunked 'raia batch in [0-9]+ chunks: .*'
+run_example example_raia_invoice_extraction 'raia extracted [0-9]+ of [0-9]+ invoices .*'
 
 echo "Demo outputs kept in $OUT:"
 (cd "$OUT" && find . -type f ! -name .raia-demo-output | sed 's|^\./|  |' | sort)

@@ -31,10 +31,20 @@ def file_part(source: Any, *, content_type: str | None = None) -> FilePart:
     :raises ValueError: if it does not exist, is not a regular file, or cannot be read, or the content type
         is not ``type/subtype``.
     """
-    if content_type is not None and not (isinstance(content_type, str) and _MIME_TYPE.match(content_type)):
-        raise ValueError(f"content type {content_type!r} is not a MIME type such as 'application/pdf'")
+    if content_type is not None:
+        check_content_type(content_type)
     part = _described(source)
     return part if content_type is None else dataclasses.replace(part, content_type=content_type)
+
+
+def check_content_type(content_type: Any) -> None:
+    """Refuse a content type that is not ``type/subtype``.
+
+    :param content_type: the value given.
+    :raises ValueError: saying what is allowed.
+    """
+    if not (isinstance(content_type, str) and _MIME_TYPE.match(content_type)):
+        raise ValueError(f"content type {content_type!r} is not a MIME type such as 'application/pdf'")
 
 
 def _described(source: Any) -> FilePart:

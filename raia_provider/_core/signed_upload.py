@@ -19,7 +19,13 @@ import requests
 
 from raia_provider._core.multipart import FileBody, FilePart
 from raia_provider._core.wire import WireLimits, user_agent
-from raia_provider.exceptions import RaiaConnectionError, RaiaError, RaiaStorageError, RaiaTimeoutError
+from raia_provider.exceptions import (
+    RaiaConnectionError,
+    RaiaError,
+    RaiaInputError,
+    RaiaStorageError,
+    RaiaTimeoutError,
+)
 
 #: How much of a storage service's error body a message quotes.
 _QUOTED_BODY = 300
@@ -92,6 +98,8 @@ class SignedUploadTransport:
             failure = _timeout(file, signed_url, self._limits, exc)
         except requests.RequestException as exc:
             failure = _no_answer(file, signed_url, exc)
+        except OSError as exc:  # the file itself, e.g. removed since it was checked
+            failure = _unreadable(file, exc)
         else:
             _check_status(file, signed_url, status, text)
             return
@@ -126,6 +134,8 @@ class SignedUploadTransport:
             failure = _timeout(file, signed_url, self._limits, exc)
         except aiohttp.ClientError as exc:
             failure = _no_answer(file, signed_url, exc)
+        except OSError as exc:
+            failure = _unreadable(file, exc)
         else:
             _check_status(file, signed_url, status, text)
             return
@@ -170,3 +180,7 @@ def _no_answer(file: FilePart, signed_url: str, cause: BaseException) -> RaiaCon
         f"uploading {file.file_name!r} got no answer from the storage service at {storage_host(signed_url)} "
         f"({type(cause).__name__})."
     )
+
+
+def _unreadable(file: FilePart, cause: OSError) -> RaiaInputError:
+    return RaiaInputError(f"{file.source!r} could not be read while uploading it: {type(cause).__name__}: {cause}")

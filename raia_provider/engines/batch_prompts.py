@@ -57,12 +57,17 @@ class PromptRenderer:
         """
         return self._template.render({**self._base, **row.record, "record": row.record, "row_number": row.number})
 
-    def digest(self, prompt: str) -> str:
-        """What a checkpointed answer must match to be reused: the prompt and ``token_tracking_id``.
+    def digest(self, prompt: str, file_identity: str | None = None) -> str:
+        """What a checkpointed answer must match to be reused: the prompt, ``token_tracking_id`` and the
+        identity of the row's file, if it attaches one.
 
         :param prompt: the rendered prompt.
+        :param file_identity: the attached file's identity (location, size, modification time), if any.
         """
-        return hashlib.sha256(json.dumps([prompt, self._token_tracking_id]).encode()).hexdigest()
+        parts: list[Any] = [prompt, self._token_tracking_id]
+        if file_identity is not None:  # rows without a file keep the digests earlier checkpoints hold
+            parts.append(file_identity)
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 class TemplateProblems:

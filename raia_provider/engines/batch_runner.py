@@ -8,6 +8,10 @@ answers 429. Other transient failures (connection, timeout, 5xx) are retried per
 ``failed`` fails alone; a refused key or a wrong base URL (403/404 on the prompt endpoint) stops the batch,
 since every other row would fail the same way.
 
+A row with a file (``file_field``) first uploads it: ``POST /prompts/upload-url`` through the gate, then
+the bytes to the signed URL's storage host (not raia: the key never goes there), as one step retried
+together, so a retry gets a fresh signed URL.
+
 Two ways to ask: ``sync`` (``POST /prompts``: one request per row) and ``async`` (``POST /prompts/async``,
 then the shared poll loop of :mod:`raia_provider.engines.polling`, whose reads also pass the gate).
 """
@@ -18,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sized
 from dataclasses import dataclass, replace
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from raia_provider._core import clock
 from raia_provider._core.request_gate import RequestGate
@@ -35,6 +39,10 @@ from raia_provider.exceptions import (
     is_transient,
 )
 from raia_provider.hooks.raia import RaiaHook
+
+if TYPE_CHECKING:
+    from raia_provider._core.multipart import FilePart
+    from raia_provider.models.prompts import PromptFile
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +62,14 @@ class PromptJob:
     :param prompt: the rendered prompt.
     :param prompt_sha: its digest (what a checkpointed answer must match).
     :param prompt_id: an async prompt already submitted by an earlier try, to wait for instead of asking again.
+    :param file: the row's document, uploaded just before its prompt and attached to it (``file_field``).
     """
 
     key: str
     prompt: str
     prompt_sha: str
     prompt_id: str | None = None
+    file: FilePart | None = None
 
 
 @dataclass(frozen=True)
@@ -231,9 +241,18 @@ class BatchRunner:
         except RaiaAnswerFormatError as error:
             return replace(outcome, status="failed", error=self.hook.redact(str(error)))
 
+    async def _attach(self, job: PromptJob) -> list[PromptFile] | None:
+        """Upload the row's file (one gated raia request, then the storage host) and return the prompt's
+        ``files``; ``None`` for a row without one."""
+        part = job.file
+        if part is None:
+            return None
+        return [await self._send(lambda: self.hook.aupload_prompt_file(part))]
+
     async def _ask_sync(self, job: PromptJob) -> RowOutcome:
+        files = await self._attach(job)
         answer = await self._send(
-            lambda: self.hook.aprocess_prompt(prompt=job.prompt, token_tracking_id=self.token_tracking_id)
+            lambda: self.hook.aprocess_prompt(prompt=job.prompt, token_tracking_id=self.token_tracking_id, files=files)
         )
         if answer.status == "completed":
             return RowOutcome(job.key, job.prompt_sha, "completed", answer.response, answer.total_tokens)
@@ -247,8 +266,11 @@ class BatchRunner:
     async def _ask_async(self, job: PromptJob) -> RowOutcome:
         prompt_id = job.prompt_id
         if prompt_id is None:
+            files = await self._attach(job)
             submitted = await self._send(
-                lambda: self.hook.acreate_prompt(prompt=job.prompt, token_tracking_id=self.token_tracking_id)
+                lambda: self.hook.acreate_prompt(
+                    prompt=job.prompt, token_tracking_id=self.token_tracking_id, files=files
+                )
             )
             prompt_id = submitted.prompt_id
             # Recorded before waiting, so that a retry after a crash waits for this prompt instead of asking again.

@@ -7,11 +7,13 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, get_args
 
+from raia_provider._core.file_source import check_content_type
 from raia_provider._core.request_gate import RequestGate
 from raia_provider._core.retry import SINGLE_ATTEMPT, RetryPolicy
-from raia_provider.engines.answers import AnswerShape, OutputFormat
+from raia_provider.engines.answers import AnswerShape, OutputFormat, agent_answer_shape
 from raia_provider.engines.batch_checkpoint import Checkpoint, CheckpointWriter, checkpoint_for
 from raia_provider.engines.batch_columns import OutputFileFormat, check_output_file_format, output_file_format_of
+from raia_provider.engines.batch_files import RowFiles
 from raia_provider.engines.batch_input import (
     InputFormat,
     as_path,
@@ -102,13 +104,20 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
     :param checkpoint_interval: seconds between checkpoint writes; a hard crash loses at most this much work.
     :param row_retry_policy: attempts and backoff for one row's transient failures (the task's own
         ``retries`` then re-run the batch, which asks only what is still unanswered).
-    :param output_format: ``"json"`` parses each answer; its value goes to an ``answer`` column.
+    :param output_format: ``"json"`` parses each answer (its value goes to an ``answer`` column), ``"text"``
+        keeps it as text; ``None`` (default) follows the agent's profile: its output JSON schema when it has
+        one enabled (read once per task), else text.
     :param output_schema: a JSON Schema (dict) or pydantic model class each answer must match (implies
         ``"json"``); its properties (or fields) become columns next to the record's own. A row whose answer
         is not JSON or breaks the schema fails (raw answer in ``response``, the path and reason in ``error``)
         and counts toward ``max_failed_ratio``.
     :param output_file_format: ``"jsonl"``, ``"csv"`` or ``"parquet"`` (needs the ``parquet`` extra); ``None``
         (default) takes it from ``output_path``'s suffix: ``.csv``, ``.parquet`` / ``.pq``, else JSONL.
+    :param file_field: the record field holding each row's document (a local path or a URL such as
+        ``s3://...``): uploaded through raia's signed URL just before the row's prompt and attached to it.
+        Every row's file is found and checked before any request; a resumed run uploads nothing again for
+        a row an earlier try answered.
+    :param file_content_type: the MIME type of every row's file (default: guessed from each name).
     """
 
     template_fields: Sequence[str] = ("records", "input_path", "output_path", "token_tracking_id", "checkpoint_path")
@@ -137,9 +146,14 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
         output_format: OutputFormat | None = None,
         output_schema: Any = None,
         output_file_format: OutputFileFormat | None = None,
+        file_field: str | None = None,
+        file_content_type: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.file_field = file_field
+        self.file_content_type = file_content_type
+        self._follows_agent = output_format is None and output_schema is None
         self.output_format = output_format
         self.output_schema = output_schema
         self._answer_shape = AnswerShape.from_arguments(
@@ -192,6 +206,13 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
             setattr(self, name, seconds(getattr(self, name), name, owner))
         check_row_range(self.row_range)
         check_output_file_format(self.output_file_format, owner)
+        if self.file_field is not None and (not isinstance(self.file_field, str) or not self.file_field.strip()):
+            raise RaiaInputError(f"{owner}: file_field must be a field name or None, got {self.file_field!r}.")
+        if self.file_content_type is not None:
+            try:
+                check_content_type(self.file_content_type)
+            except ValueError as error:
+                raise RaiaInputError(f"{owner}: argument 'file_content_type': {error}.") from None
 
     # -- run ----------------------------------------------------------------------------------------------
 
@@ -233,10 +254,15 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
                 | frozenset(self._answer_shape.columns if self._answer_shape is not None else ()),
                 row_range_argument=self.row_range,
                 fields=layout.fields,
+                files=RowFiles(self.file_field, self.file_content_type) if self.file_field else None,
             )
             survey = plan.survey()
             # Single attempts: the runner retries, so that a 429 pauses the batch once instead of every request.
             hook = RaiaHook(self.raia_conn_id, retry_policy=SINGLE_ATTEMPT, read_timeout=self.timeout)
+            if self._follows_agent:  # after the first pass: bad input fails before any request
+                self._answer_shape = layout.answer_shape = agent_answer_shape(RaiaHook(self.raia_conn_id))
+                if self._answer_shape is not None:
+                    plan.refuse_collisions(set(self._answer_shape.columns))
             rate = self.requests_per_second
             if rate is None:  # read here, blocking, before the event loop starts
                 rate = hook.settings.requests_per_second

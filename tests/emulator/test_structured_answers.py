@@ -316,3 +316,18 @@ def test_the_knob_is_checked_and_can_be_set_at_start() -> None:
         emulator.configure(json_answers="valid")
         emulator.reset()
         assert emulator.config.json_answers == "mismatch"
+
+
+def test_the_same_question_about_different_files_gets_different_answers() -> None:
+    from raia_provider.testing import ArrivedFile
+
+    first = ArrivedFile("a.pdf", 10, "a" * 64)
+    second = ArrivedFile("b.pdf", 10, "b" * 64)
+    one = json.loads(json_answer(INVOICE, "Extract it", files=[first]))
+    other = json.loads(json_answer(INVOICE, "Extract it", files=[second]))
+
+    assert one != other
+    assert one == instance_for(INVOICE, "Extract it\x00" + "a" * 64)
+    assert json.loads(json_answer(INVOICE, "Extract it", files=[ArrivedFile("c.pdf")])) == instance_for(
+        INVOICE, "Extract it"
+    )  # a file that never arrived tells the agent nothing

@@ -246,6 +246,58 @@ def test_example_raia_batch_prompt_chunked_maps_row_ranges(
     assert len(sent_to(emulator, "POST", "/prompts")) == 500
 
 
+def test_example_raia_invoice_extraction_writes_a_validated_csv_table(
+    airflow_env: dict[str, str], emulator: RaiaEmulator, tmp_path: Path
+) -> None:
+    import csv
+
+    import jsonschema
+
+    sys.path.insert(0, str(EXAMPLE_DAGS))
+    try:
+        from example_raia_invoice_extraction import INVOICE, INVOICES
+    finally:
+        sys.path.remove(str(EXAMPLE_DAGS))
+    invoices_key = "sk-example-invoice-agent"
+    emulator.add_agent(key=invoices_key, name="Invoice Agent", output_json_schema=INVOICE)
+    connection = {"conn_type": "raia", "password": invoices_key, "host": emulator.base_url}
+    done = run_dag(
+        "example_raia_invoice_extraction",
+        airflow_env,
+        emulator,
+        RAIA_EXAMPLE_OUTPUT=str(tmp_path),
+        AIRFLOW_CONN_RAIA_INVOICES=json.dumps(connection),
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    (table,) = (tmp_path / "invoices").glob("*.csv")
+    with table.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    documents = sorted(INVOICES.glob("*.txt"))
+    assert len(documents) == 50
+    assert [row["invoice_id"] for row in rows] == [path.stem for path in documents]
+    assert list(rows[0])[:5] == ["invoice_id", "document", "vendor", "invoice_date", "total"]
+    for row in rows:
+        assert row["status"] == "completed"
+        jsonschema.validate(json.loads(row["response"]), INVOICE)
+        assert json.loads(row["response"]) == {
+            "vendor": row["vendor"],
+            "invoice_date": row["invoice_date"],
+            "total": float(row["total"]),
+        }
+    assert len({row["vendor"] for row in rows}) > 1  # each answer is about its own document
+    uploads = emulator.uploads()
+    by_name = {upload.file_name: upload for upload in uploads}
+    assert len(uploads) == 51 == len(by_name)  # each invoice once, and the table for the review: nothing twice
+    for path in documents:
+        assert by_name[path.name].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert by_name[table.name].sha256 == hashlib.sha256(table.read_bytes()).hexdigest()
+    assert emulator.key_leaks() == []
+    assert "raia extracted 50 of 50 invoices (0 failed)" in output
+    assert f"[files: {table.name} ({table.stat().st_size} bytes, sha256 " in output
+    assert invoices_key not in output + table.read_text(encoding="utf-8")
+
+
 def _calls_since(emulator: RaiaEmulator, mark: int) -> list[tuple[str, str]]:
     return [(r.method, r.path.removeprefix("/external")) for r in emulator.requests()[mark:]]
 

@@ -21,3 +21,12 @@ def text_agent(mocked: responses.RequestsMock) -> Iterator[None]:
     mocked.get(UNIT_BASE_URL + PROFILE_PATH, json=AGENT_PROFILE)
     yield
     mocked.remove(responses.GET, UNIT_BASE_URL + PROFILE_PATH)
+
+
+@pytest.fixture
+def plain_agent() -> Iterator[responses.RequestsMock]:
+    """The agent's profile (no output JSON schema) for a batch, which reads it once, blocking, after its first
+    pass; the rows' own requests go through aiohttp and its mock."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(UNIT_BASE_URL + PROFILE_PATH, json=AGENT_PROFILE)
+        yield rsps

@@ -26,7 +26,7 @@ from tests.aiohttp_mock import RecordedRequest, Reply, Router, mock_raia
 from tests.conftest import UNIT_BASE_URL
 from tests.task_doubles import FakeTI
 
-pytestmark = pytest.mark.usefixtures("unit_connection")
+pytestmark = pytest.mark.usefixtures("unit_connection", "plain_agent")
 
 INVOICE = {
     "type": "object",

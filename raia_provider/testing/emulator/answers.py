@@ -106,20 +106,27 @@ def files_note(files: Sequence[ArrivedFile]) -> str:
     return f" [files: {', '.join(item.describe() for item in files)}]" if files else ""
 
 
-def json_answer(schema: Mapping[str, Any], prompt: str, json_answers: JsonAnswers = "valid") -> str:
+def json_answer(
+    schema: Mapping[str, Any], prompt: str, json_answers: JsonAnswers = "valid", files: Sequence[ArrivedFile] = ()
+) -> str:
     """The answer text of an agent with an output schema: JSON per the knob, unless a marker says otherwise.
+
+    The values are generated from the prompt and the hashes of the files that arrived, so the same question
+    about different documents (a batch's ``file_field``) gets different answers.
 
     :param schema: the agent's output JSON Schema.
     :param prompt: the prompt text (its markers win over the knob).
     :param json_answers: the ``json_answers`` knob.
+    :param files: the files attached to the prompt.
     """
+    seed = prompt + "".join(f"\x00{item.sha256}" for item in files if item.sha256)
     if INVALID_JSON_MARKER in prompt:
         json_answers = "invalid"
     elif SCHEMA_MISMATCH_MARKER in prompt:
         json_answers = "mismatch"
     if json_answers == "mismatch":
-        return json.dumps(mismatched(schema, prompt))
-    value = instance_for(schema, prompt)
+        return json.dumps(mismatched(schema, seed))
+    value = instance_for(schema, seed)
     return invalid_json(value) if json_answers == "invalid" else json.dumps(value)
 
 
@@ -144,7 +151,7 @@ def answer_for(
     :return: ``(response_text, total_tokens)``.
     """
     if output_schema is not None:
-        text = json_answer(output_schema, prompt, json_answers)
+        text = json_answer(output_schema, prompt, json_answers, files)
     else:
         text = f"[{agent_name}] answer to: {prompt}{files_note(files)}"
     return text, count_tokens(prompt, text)
