@@ -24,7 +24,7 @@ The input must not change between the two passes (it is read twice; a retry read
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from raia_provider.engines.batch_checkpoint import SavedAnswers
@@ -35,10 +35,11 @@ from raia_provider.engines.batch_keys import KeyCheck
 from raia_provider.engines.batch_output import OrderedOutput
 from raia_provider.engines.batch_prompts import PromptRenderer, TemplateProblems
 from raia_provider.engines.batch_runner import BatchRunner, PromptJob, RowOutcome
-from raia_provider.exceptions import RaiaInputError
+from raia_provider.exceptions import RaiaAnswerFormatError, RaiaInputError
 
 if TYPE_CHECKING:
     from raia_provider._core.multipart import FilePart
+    from raia_provider.engines.answers import AnswerShape
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class BatchPlan:
     :param row_range_argument: ``row_range`` as the user gave it, for the error message.
     :param fields: told every record in range by the first pass (a table output's columns), or ``None``.
     :param files: finds each row's file (``file_field``), or ``None`` when rows attach none.
+    :param answer_shape: how answers are parsed (``None`` for text).
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class BatchPlan:
         row_range_argument: Any = None,
         fields: RecordFields | None = None,
         files: RowFiles | None = None,
+        answer_shape: AnswerShape | None = None,
     ) -> None:
         self.source = source
         self.row_range = row_range
@@ -93,6 +96,8 @@ class BatchPlan:
         self.row_range_argument = row_range_argument
         self.fields = fields
         self.files = files
+        #: How answers are parsed; a checkpointed answer is re-parsed with it before it is reused.
+        self.answer_shape = answer_shape
         self._keys = KeyCheck(key_field)
         #: Rows the second pass took from the checkpoint.
         self.reused = 0
@@ -207,14 +212,26 @@ class BatchPlan:
     ) -> PromptJob | None:
         line = self.saved.line(row.key, sha) if len(self.saved) else None
         if line is not None and line.get("status") == "completed":
-            self.reused += 1
-            output.add(row, RowOutcome.from_json(line))
-            return None
+            reused = self._as_asked_now(RowOutcome.from_json(line))
+            if reused is not None:
+                self.reused += 1
+                output.add(row, reused)
+                return None
         if not ask:
             output.add(row, skipped=True, reason=reason)
             return None
         output.add(row)
         return PromptJob(row.key, prompt, sha, line.get("prompt_id") if line is not None else None, file)
+
+    def _as_asked_now(self, outcome: RowOutcome) -> RowOutcome | None:
+        """A checkpointed answer parsed as this run asks (its schema may differ from the earlier try's, or that
+        try kept text); ``None`` when it does not fit, so the row is asked again."""
+        if self.answer_shape is None:
+            return replace(outcome, data=None)
+        try:
+            return replace(outcome, data=self.answer_shape.parse(outcome.response))
+        except RaiaAnswerFormatError:
+            return None
 
     def _rows(self) -> Iterator[tuple[Row, str, str, FilePart | None]]:
         for number, record in numbered(self.source, self.row_range):

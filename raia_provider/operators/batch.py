@@ -255,12 +255,14 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
                 row_range_argument=self.row_range,
                 fields=layout.fields,
                 files=RowFiles(self.file_field, self.file_content_type) if self.file_field else None,
+                answer_shape=self._answer_shape,
             )
             survey = plan.survey()
             # Single attempts: the runner retries, so that a 429 pauses the batch once instead of every request.
             hook = RaiaHook(self.raia_conn_id, retry_policy=SINGLE_ATTEMPT, read_timeout=self.timeout)
             if self._follows_agent:  # after the first pass: bad input fails before any request
-                self._answer_shape = layout.answer_shape = agent_answer_shape(RaiaHook(self.raia_conn_id))
+                shape = agent_answer_shape(RaiaHook(self.raia_conn_id))
+                self._answer_shape = layout.answer_shape = plan.answer_shape = shape
                 if self._answer_shape is not None:
                     plan.refuse_collisions(set(self._answer_shape.columns))
             rate = self.requests_per_second

@@ -22,7 +22,7 @@ from raia_provider.operators.message import RaiaSendMessageOperator
 from raia_provider.operators.prompt import RaiaPromptOperator
 from tests.conftest import TEST_KEY, UNIT_BASE_URL
 from tests.task_doubles import FakeStateStore, FakeTI
-from tests.unit.payloads import ANSWER_MESSAGE
+from tests.unit.payloads import ANSWER_MESSAGE, QUESTION_MESSAGE
 
 pytestmark = pytest.mark.usefixtures("unit_connection", "text_agent")
 
@@ -343,3 +343,21 @@ def test_an_unusable_signed_url_is_refused_without_a_put(mocked: responses.Reque
     with pytest.raises(RaiaStorageError, match="not an absolute http"):
         RaiaHook(sleep=_Sleeps()).upload_prompt_file(docs / "invoice.pdf")
     assert len(mocked.calls) == 1
+
+
+def test_a_deferrable_message_submits_with_its_files_and_defers(
+    mocked: responses.RequestsMock, storage: Storage, docs: Path
+) -> None:
+    storage.issue("/conversations/c-1/message-files/upload-url")
+    mocked.post(UNIT_BASE_URL + "/conversations/c-1/messages/async", status=201, json=QUESTION_MESSAGE)
+    operator = RaiaSendMessageOperator(
+        task_id="send", conversation_id="c-1", message="Here it is", files=[docs / "invoice.pdf"], deferrable=True
+    )
+
+    with pytest.raises(TaskDeferred):
+        operator.execute(context())
+
+    assert raia_bodies(mocked, "/conversations/c-1/messages/async")[0]["files"] == [
+        {"fileName": "invoice.pdf", "storagePath": "prompt-files/t1"}
+    ]
+    assert storage.puts[0]["data"] == (docs / "invoice.pdf").read_bytes()

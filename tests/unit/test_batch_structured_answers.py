@@ -99,3 +99,32 @@ def test_a_record_field_named_like_an_answer_column_is_refused_before_any_reques
         with pytest.raises(RaiaInputError, match=r"already have the field\(s\) \['vendor'\]"):
             run(tmp_path, records=[{"id": "a", "document": "a.pdf", "vendor": "ACME"}])
         assert not route.called
+
+
+def test_a_resumed_batch_reparses_checkpointed_answers_and_asks_again_those_that_do_not_fit(tmp_path: Path) -> None:
+    refused = {"d.pdf"}
+
+    def answer(request: RecordedRequest) -> Reply:
+        document = json.loads(request.content)["prompt"].removeprefix("Extract the invoice in ")
+        if document in refused:
+            return Reply(400, json={"status": 400, "message": "VALIDATION_ERROR", "details": []})
+        return Reply(200, json={"status": "completed", "totalTokens": 5, "response": ANSWERS[document], "error": None})
+
+    with mock_raia(UNIT_BASE_URL) as router:
+        router.post("/prompts").mock(side_effect=answer)
+        with pytest.raises(RaiaPartialFailureError):  # an earlier try, answers kept as text
+            run(tmp_path, output_schema=None, output_format="text", max_failed_ratio=0.0)
+
+    refused.clear()
+    with mock_raia(UNIT_BASE_URL) as router:
+        route = router.post("/prompts").mock(side_effect=answer)
+        lines = run(tmp_path)
+
+    asked = [json.loads(call.request.content)["prompt"] for call in route.calls]
+    assert asked == ["Extract the invoice in c.pdf", "Extract the invoice in d.pdf"]  # a and b fit the schema
+    assert [(line["id"], line["vendor"], line["status"]) for line in lines] == [
+        ("a.pdf", "ACME", "completed"),
+        ("b.pdf", "Globex", "completed"),
+        ("c.pdf", None, "failed"),
+        ("d.pdf", None, "failed"),
+    ]
