@@ -82,6 +82,9 @@ def batch(tmp_path: Path, **overrides: Any) -> RaiaBatchPromptOperator:
         "prompt_template": TEMPLATE,
         "output_path": str(tmp_path / "answers.jsonl"),
         "max_concurrency": 1,
+        # The rows' requests are what these tests fault; "text" spares the one agent-profile read a batch
+        # that follows the agent's output schema makes (tests/unit/test_batch_files.py covers that read).
+        "output_format": "text",
         **overrides,
     }
     return RaiaBatchPromptOperator(**arguments)
