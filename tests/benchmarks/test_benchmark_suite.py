@@ -45,10 +45,14 @@ def test_every_benchmark_runs_and_reports(tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     assert result["crashed"] == {}
     figures = result["figures"]
-    assert {figure["benchmark"] for figure in figures} == {"P1", "P2", "P2b", "P3", "P4", "P5", "P6", "P7"}
+    assert {figure["benchmark"] for figure in figures} == {"P1", "P2", "P2b", "P3", "P4", "P5", "P6", "P7", "P8"}
     by_name = {figure["name"]: figure for figure in figures if figure["benchmark"] == "P1"}
     assert by_name["batch rows lost"]["value"] == 0
     assert by_name["batch rows duplicated"]["value"] == 0
+    files = {figure["name"]: figure for figure in figures if figure["benchmark"] == "P8"}
+    for name in ("rows lost", "files uploaded twice", "files whose bytes did not arrive as written"):
+        assert files[name]["value"] == 0, name
+    assert files["requests that took the key to the storage host"]["value"] == 0
     budget = {figure["name"]: figure for figure in figures if figure["benchmark"] == "P2b"}
     assert budget["triggers with exactly one success event"]["value"] == 100  # every trigger yields one event
     assert all(math.isfinite(figure["value"]) for figure in figures)
