@@ -48,6 +48,7 @@ def example_raia_enrich_records() -> None:
         task_id="ask_agent",
         token_tracking_id="{{ dag.dag_id }}",
         raia_conn_id="raia_default",
+        output_format="text",  # a one-word label: no need to read the agent's output schema in every task
     ).expand(prompt=prompts)
     # [END howto_operator_raia_prompt_mapped]
 

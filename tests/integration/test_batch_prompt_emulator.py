@@ -72,6 +72,7 @@ def test_every_row_is_answered_once_and_the_manifest_counts_match_the_file(
         assert line["error"] is None
     assert manifest == {
         "output_path": str(tmp_path / "out" / "answers.jsonl"),
+        "output_file_format": "jsonl",
         "rows": 60,
         "completed": 60,
         "failed": 0,
