@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from raia_provider._core.file_source import check_content_type
 from raia_provider._core.multipart import FilePart
 from raia_provider.engines.source_files import SourceFile, has_entries, resolve_sources
 from raia_provider.engines.task_memory import TaskMemory
@@ -45,19 +46,15 @@ class Attachments:
         """
         if files is None or (isinstance(files, str | list | tuple) and not has_entries(files)):
             return None
-        selection = resolve_sources(files, argument="files")
+        if content_type is not None:
+            try:
+                check_content_type(content_type)
+            except ValueError as exc:
+                raise RaiaInputError(f"argument 'file_content_type': {exc}.") from None
+        selection = resolve_sources(files, argument="files", content_type=content_type)
         for skipped in selection.skipped_links:
             log.warning("Not attaching %s: a link leading outside the folder or pattern that found it.", skipped)
-        if content_type is None:
-            return cls(selection.files)
-        from raia_provider._core.file_source import file_part
-
-        try:
-            return cls(
-                [_with_type(source, file_part(source.part, content_type=content_type)) for source in selection.files]
-            )
-        except ValueError as exc:
-            raise RaiaInputError(f"argument 'file_content_type': {exc}.") from None
+        return cls(selection.files)
 
     def upload(self, context: Mapping[str, Any], upload: Upload, *, memory_key: str) -> list[dict[str, str]]:
         """Upload every file not uploaded by an earlier try; return the ``files`` entries, in order.
@@ -83,7 +80,3 @@ class Attachments:
                 log.info("Uploaded %s (%d bytes) as %s.", source.source, source.part.size, entry["storage_path"])
             entries.append(entry)
         return entries
-
-
-def _with_type(source: SourceFile, part: FilePart) -> SourceFile:
-    return SourceFile(source=source.source, part=part, identity=source.identity)

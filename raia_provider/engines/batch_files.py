@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from typing import Final
 
-from raia_provider._core.file_source import file_part
 from raia_provider.engines.batch_input import Row
 from raia_provider.engines.source_files import SourceFile, is_object_storage, resolve_sources
 from raia_provider.exceptions import RaiaInputError
@@ -25,7 +24,8 @@ class RowFiles:
     """Find each row's file.
 
     :param field: the record field that names the row's file.
-    :param content_type: one MIME type for every file; guessed from each name when ``None``.
+    :param content_type: one MIME type for every file (checked when the operator is built); guessed from each
+        name when ``None``.
     """
 
     def __init__(self, field: str, content_type: str | None = None) -> None:
@@ -45,19 +45,20 @@ class RowFiles:
         if not (isinstance(value, str | os.PathLike) or is_object_storage(value)):
             raise RaiaInputError(f"the field holds {type(value).__name__} {value!r}, not a path or URL")
         try:
-            selection = resolve_sources(value, argument="file_field")
+            selection = resolve_sources(value, argument="file_field", content_type=self.content_type)
         except RaiaInputError as error:
             raise RaiaInputError(str(error).removeprefix("argument 'file_field': ").rstrip(".")) from None
         if len(selection.files) != 1:
             raise RaiaInputError(f"{str(value)!r} names {len(selection.files)} files; a row attaches one")
         (found,) = selection.files
-        if self.content_type is None:
-            return found
-        return SourceFile(found.source, file_part(found.part, content_type=self.content_type), found.identity)
+        return found
 
 
 class FileProblems:
-    """The rows whose file cannot be found or read, gathered over the whole input for one error."""
+    """The rows whose file cannot be found or read, gathered over the whole input for one error.
+
+    :param field: the ``file_field``, for the message.
+    """
 
     def __init__(self, field: str) -> None:
         self.field = field

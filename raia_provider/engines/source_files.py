@@ -59,12 +59,16 @@ class SourceSelection:
     skipped_links: list[str]
 
 
-def resolve_sources(paths: Any, *, follow_symlinks: bool = False, argument: str = "paths") -> SourceSelection:
+def resolve_sources(
+    paths: Any, *, follow_symlinks: bool = False, argument: str = "paths", content_type: str | None = None
+) -> SourceSelection:
     """Expand and check ``paths`` (see :class:`~raia_provider.operators.files.RaiaUploadFilesOperator`); no request.
 
     :param paths: the operator's rendered ``paths``.
     :param follow_symlinks: read links a glob or folder yields even when they lead outside it.
     :param argument: the operator argument they come from, for messages.
+    :param content_type: one MIME type for every file (checked by the caller); guessed from each name when
+        ``None``.
     :raises RaiaInputError: naming the argument and the entry that names nothing uploadable.
     """
     sources: list[SourceFile] = []
@@ -77,7 +81,7 @@ def resolve_sources(paths: Any, *, follow_symlinks: bool = False, argument: str 
                 continue
             seen.add(location)
             try:
-                part = file_part(target)
+                part = file_part(target, content_type=content_type)
                 version = _version(target)
             except ValueError as error:
                 raise RaiaInputError(f"argument {argument!r}: {error}.") from None

@@ -261,6 +261,7 @@ class RaiaBatchPromptOperator(RaiaBaseOperator):
             # Single attempts: the runner retries, so that a 429 pauses the batch once instead of every request.
             hook = RaiaHook(self.raia_conn_id, retry_policy=SINGLE_ATTEMPT, read_timeout=self.timeout)
             if self._follows_agent:  # after the first pass: bad input fails before any request
+                # A hook with the usual retries: the batch's own makes single attempts for its runner to retry.
                 shape = agent_answer_shape(RaiaHook(self.raia_conn_id))
                 self._answer_shape = layout.answer_shape = plan.answer_shape = shape
                 if self._answer_shape is not None:
